@@ -1,0 +1,1 @@
+"""Custom integrations of this repository (a regular package, so tests import ours)."""

@@ -1,0 +1,162 @@
+# shellcheck shell=bash
+# The project's environment, shared by scripts/test, scripts/run, scripts/demo and scripts/bench.
+#
+# Home Assistant 2026.10+ needs Python >= 3.14.2. `enter_project_env` finds such a Python and
+# uses it as it is; where none exists and the host is a Debian-like system run by root, it
+# builds a Debian `testing` root with python3.14 in a cache folder outside the repository
+# (debootstrap, once; reused afterwards) and re-runs the calling script inside it with chroot,
+# in a private mount namespace (unshare -m), so every mount disappears with the command.
+# Either way it ends with the repository's .venv made, the pinned test requirements installed,
+# and .venv/bin first on PATH.
+#
+# Settings (environment variables, all optional):
+#   ONENET_PYTHON         a Python >= 3.14.2 to use instead of searching PATH
+#   ONENET_CACHE_DIR      where the Debian root lives (default ~/.cache/onenet-m6311)
+#   ONENET_DEBIAN_MIRROR  a Debian mirror for debootstrap (default: debootstrap's own)
+#   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_TRUSTED_HOST, HTTP(S)_PROXY, NO_PROXY
+#                         passed into the root so pip can use the host's package mirror
+
+ONENET_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+ONENET_CACHE_DIR=${ONENET_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/onenet-m6311}
+ONENET_ROOT="$ONENET_CACHE_DIR/debian-testing-root"
+ONENET_MIN_PYTHON="3.14.2"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Print the path of the first Python >= 3.14.2 found, or nothing.
+find_python() {
+  local candidate path
+  for candidate in ${ONENET_PYTHON:-} python3.14 python3.15 python3.16 python3; do
+    path=$(command -v "$candidate" 2>/dev/null) || continue
+    if "$path" -c 'import sys; sys.exit(sys.version_info < (3, 14, 2))' 2>/dev/null; then
+      printf '%s\n' "$path"
+      return 0
+    fi
+  done
+  return 0
+}
+
+# True when this host can build the Debian root: root user, apt/debootstrap, unshare, chroot.
+can_build_root() {
+  [ "$(id -u)" = 0 ] || return 1
+  command -v unshare >/dev/null && command -v chroot >/dev/null || return 1
+  command -v debootstrap >/dev/null || command -v apt-get >/dev/null
+}
+
+explain_missing_python() {
+  cat >&2 <<TXT
+error: Home Assistant 2026.10+ needs Python >= $ONENET_MIN_PYTHON, and none was found.
+  Either install one (pyenv, uv, your distribution) and put it on PATH or in ONENET_PYTHON,
+  or run this command as root on a Debian or Ubuntu host: it then builds a Debian 'testing'
+  root with python3.14 under $ONENET_CACHE_DIR (about 100 MB, once) and runs inside it.
+TXT
+  exit 1
+}
+
+build_root() {
+  if ! command -v debootstrap >/dev/null; then
+    say "Installing debootstrap (apt-get)"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2 \
+      || die "could not install debootstrap"
+  fi
+  local work="$ONENET_ROOT.partial.$$"
+  say "Building a Debian testing root with python3.14 in $ONENET_ROOT (once, about a minute)"
+  rm -rf "$work"
+  # shellcheck disable=SC2086  # the mirror is one optional word
+  if ! debootstrap --variant=minbase --include=python3.14,python3.14-venv,ca-certificates \
+      testing "$work" ${ONENET_DEBIAN_MIRROR:-} >"$work.log" 2>&1; then
+    tail -n 20 "$work.log" >&2
+    rm -rf "$work"
+    die "debootstrap failed (log above); set ONENET_DEBIAN_MIRROR to a reachable Debian mirror"
+  fi
+  rm -f "$work.log"
+  mv "$work" "$ONENET_ROOT"
+}
+
+ensure_root() {
+  mkdir -p "$ONENET_CACHE_DIR"
+  # One builder at a time: a second command waits for the first one's root.
+  exec 9>"$ONENET_CACHE_DIR/.lock"
+  flock 9
+  [ -x "$ONENET_ROOT/usr/bin/python3.14" ] || build_root
+  flock -u 9
+  exec 9>&-
+  # The host's resolver and CA bundle, fresh each time: pip reaches the index through them.
+  cp /etc/resolv.conf /etc/hosts "$ONENET_ROOT/etc/" 2>/dev/null || true
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    cp /etc/ssl/certs/ca-certificates.crt "$ONENET_ROOT/etc/ssl/certs/ca-certificates.crt"
+  fi
+  mkdir -p "$ONENET_ROOT$ONENET_REPO"
+}
+
+# Re-run "$@" (the calling script and its arguments) inside the Debian root.
+run_in_root() {
+  ensure_root
+  local -a keep=(
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    "HOME=/root" "LANG=C.UTF-8" "TERM=${TERM:-dumb}" "ONENET_IN_ROOT=1"
+    "PIP_CERT=/etc/ssl/certs/ca-certificates.crt" "PIP_DISABLE_PIP_VERSION_CHECK=1"
+  )
+  local name
+  for name in CI PYTEST_ADDOPTS PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_TRUSTED_HOST \
+      PIP_DEFAULT_TIMEOUT HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy \
+      ONENET_DEMO_HOST ONENET_KEEP_ARTIFACTS; do
+    [ -n "${!name:-}" ] && keep+=("$name=${!name}")
+  done
+  # A private mount namespace: the bind mounts end with this command, whatever happens.
+  exec unshare --mount --propagation private /bin/bash -c '
+    set -e
+    root=$1; repo=$2; shift 2
+    mount --rbind /dev "$root/dev"
+    mount -t proc proc "$root/proc"
+    mount --bind "$repo" "$root$repo"
+    exec chroot "$root" /usr/bin/env -i "$@"
+  ' onenet-root "$ONENET_ROOT" "$ONENET_REPO" "${keep[@]}" /bin/bash -c 'cd "$0" && exec "$@"' \
+    "$(working_dir)" "$(realpath "$1")" "${@:2}"
+}
+
+# The current folder when it lies inside the repository (visible in the root), else the repository.
+working_dir() {
+  case "$PWD/" in
+    "$ONENET_REPO"/*) printf '%s\n' "$PWD" ;;
+    *) printf '%s\n' "$ONENET_REPO" ;;
+  esac
+}
+
+# Make .venv with $1 and install the pinned requirements, unless that is already done.
+ensure_venv() {
+  local python=$1 venv="$ONENET_REPO/.venv"
+  local stamp_want stamp_file="$venv/.onenet-stamp"
+  stamp_want="$("$python" -c 'import sys; print(sys.version)') ${ONENET_IN_ROOT:-host} $(sha256sum "$ONENET_REPO/pyproject.toml" | cut -c1-16)"
+  if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp_want" ]; then
+    return 0
+  fi
+  if [ ! -x "$venv/bin/python" ] || ! grep -qF "${ONENET_IN_ROOT:-host}" "$stamp_file" 2>/dev/null; then
+    say "Creating .venv with $("$python" --version)"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    printf '%s\n' "${ONENET_IN_ROOT:-host}" >"$stamp_file"
+  fi
+  say "Installing the pinned requirements into .venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  (cd "$ONENET_REPO" && "$venv/bin/python" -m pip install --quiet --group test)
+  printf '%s\n' "$stamp_want" >"$stamp_file"
+}
+
+# Enter the project's environment; call as: enter_project_env "$0" "$@"
+enter_project_env() {
+  local python
+  if [ -n "${ONENET_IN_ROOT:-}" ]; then
+    python=/usr/bin/python3.14
+  else
+    python=$(find_python)
+    if [ -z "$python" ]; then
+      can_build_root || explain_missing_python
+      run_in_root "$@"
+    fi
+  fi
+  ensure_venv "$python"
+  export VIRTUAL_ENV="$ONENET_REPO/.venv"
+  export PATH="$VIRTUAL_ENV/bin:$PATH"
+}

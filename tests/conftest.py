@@ -1,0 +1,7 @@
+"""Shared fixtures.
+
+The test harness mounts its own `custom_components` package; importing ours first keeps the
+repository's package in sys.modules, so Home Assistant finds this integration.
+"""
+
+import custom_components.onenet_m6311  # noqa: F401  # must be imported before the harness

@@ -1,0 +1,83 @@
+"""Rules about the repository itself: the manifest, HACS metadata, and the library's isolation."""
+
+import ast
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+INTEGRATION = REPO / "custom_components" / "onenet_m6311"
+LIBRARY = INTEGRATION / "m6311"
+
+
+def _imported_modules(source: Path) -> set[str]:
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_library_never_imports_home_assistant() -> None:
+    files = sorted(LIBRARY.rglob("*.py"))
+    assert files, "the protocol library has no modules"
+    offenders = {
+        str(path.relative_to(REPO)): name
+        for path in files
+        for name in _imported_modules(path)
+        if name == "homeassistant" or name.startswith("homeassistant.")
+    }
+    assert offenders == {}
+
+
+def test_integration_never_imports_the_emulator() -> None:
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in INTEGRATION.rglob("*.py")
+        if any(name.split(".")[0] == "emulator" for name in _imported_modules(path))
+    ]
+    assert offenders == []
+
+
+def test_manifest_follows_hassfest_and_hacs_rules() -> None:
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+    assert manifest["domain"] == "onenet_m6311"
+    assert manifest["name"] == "OneNET M6311"
+    for required in ("codeowners", "documentation", "issue_tracker", "version", "iot_class"):
+        assert manifest[required]
+    assert manifest["iot_class"] == "cloud_push"
+    assert manifest["dependencies"] == ["usb"]
+    assert not any("pyserial" in req for req in manifest["requirements"])
+    assert any(req.startswith("serialx") for req in manifest["requirements"])
+
+
+def test_manifest_accepts_the_serialx_home_assistant_pins() -> None:
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
+    (serialx,) = [req for req in manifest["requirements"] if req.startswith("serialx")]
+    # Home Assistant installs requirements under its constraint serialx==1.11.0.
+    assert serialx in {"serialx>=1.11.0", "serialx==1.11.0"} or serialx.startswith("serialx>=1.")
+
+
+def test_hacs_metadata_uses_only_known_keys() -> None:
+    hacs = json.loads((REPO / "hacs.json").read_text(encoding="utf-8"))
+    known = {
+        "name",
+        "content_in_root",
+        "country",
+        "filename",
+        "hacs",
+        "hide_default_branch",
+        "homeassistant",
+        "persistent_directory",
+        "render_readme",
+        "zip_release",
+    }
+    assert set(hacs) <= known
+    assert hacs["name"] == "OneNET M6311"
+    # SerialPortSelector, which the config flow uses, exists from 2026.5.
+    assert tuple(int(part) for part in hacs["homeassistant"].split(".")[:2]) >= (2026, 5)
