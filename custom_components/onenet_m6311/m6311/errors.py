@@ -1,0 +1,160 @@
+"""Exceptions raised by the M6311 protocol library.
+
+Every exception derives from `M6311Error`. A module's `+ERR=<code>` answer becomes the
+subclass of `M6311CommandError` for that code, so callers can catch exactly what they can act
+on (for example `NoMasterKeyError` means "store a master APIKEY first"). Exception texts name
+the command, never its parameters: parameters may hold secrets (master APIKEY, device key).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class M6311Error(Exception):
+    """Base of every error of this library."""
+
+
+class M6311ConnectionError(M6311Error):
+    """The serial port could not be opened, or it closed (unplug, socket lost)."""
+
+
+class M6311TimeoutError(M6311Error):
+    """The module gave no final answer to a command in time."""
+
+
+class M6311ValidationError(M6311Error, ValueError):
+    """A command's parameters break the module's rules; nothing was sent."""
+
+
+class M6311CommandError(M6311Error):
+    """The module answered a command with an error (`+ERR`, `+ERR=<code>` or `ERROR`)."""
+
+    code: ClassVar[int | None] = None
+    meaning: ClassVar[str] = "the module reported an error"
+
+    def __init__(self, command: str, code: int | None = None) -> None:
+        """Describe the failed command by its name (for example `CIOTSTART`)."""
+        self.command = command
+        if code is not None and code != type(self).code:
+            self.error_code: int | None = code
+        else:
+            self.error_code = type(self).code
+        suffix = f" ({self.error_code})" if self.error_code is not None else ""
+        super().__init__(f"{command} failed: {self.meaning}{suffix}")
+
+
+class WlanError(M6311CommandError):
+    """-100: the module's radio (WLAN/cellular) is not ready."""
+
+    code = -100
+    meaning = "WLAN error"
+
+
+class NetworkError(M6311CommandError):
+    """-101: the network could not be reached."""
+
+    code = -101
+    meaning = "network error"
+
+
+class NoMasterKeyError(M6311CommandError):
+    """-102: no master APIKEY is stored in the module."""
+
+    code = -102
+    meaning = "no master key"
+
+
+class NoDeviceIdError(M6311CommandError):
+    """-103: no device ID is stored in the module."""
+
+    code = -103
+    meaning = "no device ID"
+
+
+class NoDeviceKeyError(M6311CommandError):
+    """-104: no device APIKEY is stored in the module."""
+
+    code = -104
+    meaning = "no device key"
+
+
+class DeviceNotOnlineError(M6311CommandError):
+    """-105: the device is not logged in to the platform."""
+
+    code = -105
+    meaning = "device not online"
+
+
+class InvalidOperationError(M6311CommandError):
+    """-106: the command is not allowed in the module's current state."""
+
+    code = -106
+    meaning = "invalid operation"
+
+
+class FileSendError(M6311CommandError):
+    """-107: a binary upload failed."""
+
+    code = -107
+    meaning = "file send error"
+
+
+class ParameterError(M6311CommandError):
+    """-108: the module refused the command's parameters."""
+
+    code = -108
+    meaning = "parameter error"
+
+
+class DeviceConnectError(M6311CommandError):
+    """-109: logging in to the platform failed (credentials, or the platform refused)."""
+
+    code = -109
+    meaning = "device connect failed"
+
+
+class DataSendError(M6311CommandError):
+    """-110: data could not be sent to the platform."""
+
+    code = -110
+    meaning = "data send failed"
+
+
+class DeviceDisconnectError(M6311CommandError):
+    """-111: closing the platform connection failed."""
+
+    code = -111
+    meaning = "device disconnect failed"
+
+
+class DeviceInitError(M6311CommandError):
+    """-112: creating the device or its key on the platform failed."""
+
+    code = -112
+    meaning = "device parameter init failed"
+
+
+ERRORS_BY_CODE: dict[int, type[M6311CommandError]] = {
+    -100: WlanError,
+    -101: NetworkError,
+    -102: NoMasterKeyError,
+    -103: NoDeviceIdError,
+    -104: NoDeviceKeyError,
+    -105: DeviceNotOnlineError,
+    -106: InvalidOperationError,
+    -107: FileSendError,
+    -108: ParameterError,
+    -109: DeviceConnectError,
+    -110: DataSendError,
+    -111: DeviceDisconnectError,
+    -112: DeviceInitError,
+}
+"""The exception for each error code the M6311 document lists (-100 to -112)."""
+
+
+def error_for_code(command: str, code: int | None) -> M6311CommandError:
+    """Return the exception for a module error answer to `command` (code None: a bare error)."""
+    if code is None:
+        return M6311CommandError(command)
+    return ERRORS_BY_CODE.get(code, M6311CommandError)(command, code)

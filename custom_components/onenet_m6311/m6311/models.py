@@ -1,0 +1,100 @@
+"""Typed values the library hands out: results of commands and unsolicited module events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+
+class LinkStatus(StrEnum):
+    """The module's connection to the OneNET platform (AT+CIOTSTATUS)."""
+
+    UP = "up"
+    DOWN = "down"
+
+
+class ConnectMode(IntEnum):
+    """AT+CIOTCONNECTPARA modes, numbered as the M6311 document numbers them."""
+
+    STORED_DEVICE = 0
+    """Log in with the device ID and key the module made with AT+CIOTINIT (kept at power-off)."""
+    DEVICE_ID = 1
+    """Log in with a platform-made device ID and the project's master APIKEY (not kept)."""
+    PROJECT_AUTH = 2
+    """Log in with a project ID and the device's auth_info key and value (not kept)."""
+
+
+class Provisioning(StrEnum):
+    """What AT+CIOT? says is stored in the module."""
+
+    COMPLETE = "complete"
+    NO_MASTER_KEY = "no_master_key"
+    NO_DEVICE_ID = "no_device_id"
+    NO_DEVICE_KEY = "no_device_key"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalQuality:
+    """AT+CSQ: received signal strength indication and bit error rate."""
+
+    rssi: int
+    """0..31, or 99 when not known."""
+    ber: int
+    """0..7, or 99 when not known."""
+
+    @property
+    def dbm(self) -> int | None:
+        """Signal strength in dBm (-113 + 2 x rssi), None when not known."""
+        if not 0 <= self.rssi <= 31:  # noqa: PLR2004  # 27.007: 0..31 valid, 99 unknown
+            return None
+        return -113 + 2 * self.rssi
+
+
+@dataclass(frozen=True, slots=True)
+class CloudCommand:
+    """A command from the platform (`+IOTCMD=<len>,<data>` and its dialects)."""
+
+    data: bytes
+    """The payload, exactly `len` bytes as declared, whatever it holds."""
+
+    @property
+    def text(self) -> str:
+        """The payload as text (UTF-8; undecodable bytes replaced)."""
+        return self.data.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class SaveAck:
+    """`SAVE succ!msg:<id>`: the platform stored the data sent with that message id."""
+
+    msg_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class BinarySendOver:
+    """`BIN SEND OVER!`: a binary upload reached its announced length."""
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """`CONNECT` / `CONNECT OK`: printed by some firmwares when the platform link opens."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleBoot:
+    """A line a module prints when it (re)starts, such as `RDY`: temporary settings are gone."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLost:
+    """The serial link closed (unplug, socket closed); told to subscribers once."""
+
+    reason: str
+
+
+type ModuleEvent = CloudCommand | SaveAck | BinarySendOver | Connected | ModuleBoot | ConnectionLost
+"""Everything the client passes to its subscribers."""
