@@ -4,6 +4,8 @@ import ast
 import json
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 REPO = Path(__file__).resolve().parents[1]
 INTEGRATION = REPO / "custom_components" / "onenet_m6311"
 LIBRARY = INTEGRATION / "m6311"
@@ -50,6 +52,8 @@ def test_manifest_follows_hassfest_and_hacs_rules() -> None:
     assert manifest["name"] == "OneNET M6311"
     for required in ("codeowners", "documentation", "issue_tracker", "version", "iot_class"):
         assert manifest[required]
+    # True exactly when the integration ships a config flow; HACS and hassfest read it.
+    assert manifest["config_flow"] is (INTEGRATION / "config_flow.py").exists()
     assert manifest["iot_class"] == "cloud_push"
     assert manifest["dependencies"] == ["usb"]
     assert not any("pyserial" in req for req in manifest["requirements"])
@@ -58,9 +62,9 @@ def test_manifest_follows_hassfest_and_hacs_rules() -> None:
 
 def test_manifest_accepts_the_serialx_home_assistant_pins() -> None:
     manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
-    (serialx,) = [req for req in manifest["requirements"] if req.startswith("serialx")]
+    (serialx,) = [Requirement(req) for req in manifest["requirements"] if req.startswith("serialx")]
     # Home Assistant installs requirements under its constraint serialx==1.11.0.
-    assert serialx in {"serialx>=1.11.0", "serialx==1.11.0"} or serialx.startswith("serialx>=1.")
+    assert serialx.specifier.contains("1.11.0")
 
 
 def test_hacs_metadata_uses_only_known_keys() -> None:

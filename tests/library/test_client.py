@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -32,6 +31,9 @@ from custom_components.onenet_m6311.m6311.models import (
 from custom_components.onenet_m6311.m6311.records import Record
 
 from .fake_module import FakeModule
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 OK = b"\r\n+OK\r\n"
 
@@ -69,9 +71,7 @@ async def test_plain_at_and_echo_off(fake: FakeModule, client: M6311Client) -> N
     assert fake.received == ["AT", "ATE0"]
 
 
-async def test_echo_is_not_taken_for_an_answer_line(
-    fake: FakeModule, client: M6311Client
-) -> None:
+async def test_echo_is_not_taken_for_an_answer_line(fake: FakeModule, client: M6311Client) -> None:
     fake.echo = True
     fake.replies = {"AT+CIOTID?": b"\r\n+OK=1088826\r\n"}
     assert await client.read_device_id() == "1088826"
@@ -179,9 +179,7 @@ async def test_failed_ping_raises(fake: FakeModule, client: M6311Client, reply: 
         await client.ping()
 
 
-async def test_error_codes_become_their_exceptions(
-    fake: FakeModule, client: M6311Client
-) -> None:
+async def test_error_codes_become_their_exceptions(fake: FakeModule, client: M6311Client) -> None:
     fake.replies = {"AT+CIOTSTART=0": b"\r\n+ERR=-105\r\n", "AT+CIOTKEY?": b"\r\n+ERR=-104\r\n"}
     with pytest.raises(DeviceNotOnlineError) as caught:
         await client.start()
@@ -196,7 +194,7 @@ async def test_send_data_splits_into_few_lines_and_waits_for_acks(
     def ack(line: str) -> bytes:
         return b"\r\n+OK\r\n\r\nSAVE succ!msg:7\r\n"
 
-    records = [Record(f"sensor_{n}", n * 1.5, datetime(2026, 11, 23, 8, 0, n)) for n in range(40)]
+    records = [Record(f"sensor_{n}", n * 1.5, f"2026-11-23 08:00:{n:02}") for n in range(40)]
     expected = commands.send_data_batches(7, records, line_limit=256)
     fake.replies = {command.line: ack for command in expected}
     async with M6311Client(fake.open(), line_limit=256) as client:
@@ -247,7 +245,7 @@ async def test_unsolicited_lines_inside_an_answer_reach_subscribers(
     events: list[ModuleEvent] = []
     client.subscribe(events.append)
     fake.replies = {
-        "AT+CGSN": b"\r\n+IOTCMD=9,a,b\r\n\"c;\r\n867567041234567\r\n\r\nSAVE succ!msg:2\r\nOK\r\n"
+        "AT+CGSN": b'\r\n+IOTCMD=9,a,b\r\n"c;\r\n867567041234567\r\n\r\nSAVE succ!msg:2\r\nOK\r\n'
     }
     assert await client.read_imei() == "867567041234567"
     assert events == [CloudCommand(b'a,b\r\n"c;'), SaveAck(2)]
@@ -295,7 +293,7 @@ async def test_a_failing_subscriber_does_not_stop_the_read_loop(
 async def test_timeout_then_a_late_answer_is_not_taken_by_the_next_command(
     fake: FakeModule, client: M6311Client
 ) -> None:
-    with pytest.raises(M6311TimeoutError, match="within 0.3 s"):
+    with pytest.raises(M6311TimeoutError, match=r"within 0\.3 s"):
         await client.execute(quick(commands.ping()))
     fake.write(b"\r\n+ERR=-105\r\n")  # the late answer to the ping
     fake.replies = {"AT": b"\r\nOK\r\n", "AT+CIOTID?": b"\r\n+OK=42\r\n"}

@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .errors import M6311ConnectionError, M6311TimeoutError
 from .models import BinarySendOver, ConnectionLost, ModuleEvent, SaveAck
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 class AckTracker:
@@ -57,15 +60,15 @@ class AckTracker:
             self._binary_over = None
 
     @staticmethod
-    async def wait(waiters: list[asyncio.Future[None]], timeout: float, what: str) -> None:
-        """Wait for every future, or raise `M6311TimeoutError` naming `what`."""
+    async def wait(waiters: list[asyncio.Future[None]], seconds: float, what: str) -> None:
+        """Wait for every future, or raise `M6311TimeoutError` naming `what` after `seconds`."""
         if not waiters:
             return
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(seconds):
                 await asyncio.gather(*waiters)
         except TimeoutError:
-            msg = f"{what} not acknowledged within {timeout:g} s"
+            msg = f"{what} not acknowledged within {seconds:g} s"
             raise M6311TimeoutError(msg) from None
 
     def _resolve_save(self, msg_id: int) -> None:

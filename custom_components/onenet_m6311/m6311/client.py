@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import serialx
@@ -29,6 +28,8 @@ from .responses import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from .commands import Command
     from .records import Record
 
@@ -188,9 +189,7 @@ class M6311Client(ModuleConnection):
         self, records: Sequence[Record], *, encrypt: bool = False, msg_id: int = 0
     ) -> None:
         """`AT+CIOTSEND`: log in, send one line of records and log out, in one command."""
-        await self.execute(
-            commands.send_once(encrypt, msg_id, records, line_limit=self.line_limit)
-        )
+        await self.execute(commands.send_once(encrypt, msg_id, records, line_limit=self.line_limit))
 
     async def send_file(self, datastream: str, data: bytes, *, msg_id: int = 0) -> str:
         """Upload bytes to a datastream (CIOTBINSET, CIOTBINSEND chunks, CIOTBINEND).
@@ -220,10 +219,10 @@ def _chunked(data: bytes, size: int) -> Iterable[bytes]:
         yield data[start : start + size]
 
 
-async def _wait_optional(future: asyncio.Future[None], timeout: float) -> None:
+async def _wait_optional(future: asyncio.Future[None], seconds: float) -> None:
     """Wait for a line some firmwares never print; CIOTBINEND still reports the outcome."""
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(seconds):
             await future
     except TimeoutError:
         _LOGGER.debug("No BIN SEND OVER! after the last chunk; ending the upload anyway")
