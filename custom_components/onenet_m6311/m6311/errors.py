@@ -27,6 +27,10 @@ class M6311ValidationError(M6311Error, ValueError):
     """A command's parameters break the module's rules; nothing was sent."""
 
 
+class M6311ProtocolError(M6311Error):
+    """An unexpected answer: its final result or its lines do not fit the command."""
+
+
 class M6311CommandError(M6311Error):
     """The module answered a command with an error (`+ERR`, `+ERR=<code>` or `ERROR`)."""
 

@@ -1,0 +1,481 @@
+"""Every AT command the library sends, built and checked before anything reaches the wire.
+
+A builder returns a `Command`: the line to send, a name for logs and errors, how long to wait
+for the final answer, a copy of the line with its secrets hidden, and the dialect lines that
+answer it. A builder that refuses its arguments raises `M6311ValidationError`, so a command
+either goes out whole and valid or not at all.
+
+Rules decided here where the module's document is silent:
+
+- Line length: the document gives no limit, so one is configurable (`line_limit`, in bytes,
+  counting the final CR LF; default `DEFAULT_LINE_LIMIT`). Longer lines are refused, and
+  `split_records` / `send_data_batches` spread records over as few AT+CIOTDAT lines as fit.
+- IDs and keys (master APIKEY, device ID, project ID, auth_info key and value): printable
+  ASCII without space, `"` or `,`, because they are written inside quotes or between commas
+  and no escape exists. Real OneNET IDs are digits and keys base64 text, both of that shape.
+- Quoting follows the document's format lines: CIOTMKEY, CIOTBINSET and CIOTBINSEND unquoted,
+  CIOTDAT, CIOTSEND data and CIOTCONNECTPARA strings quoted, as in the document's examples.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import M6311ValidationError
+from .records import Record, check_key, encode_record
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+DEFAULT_LINE_LIMIT = 1024
+"""Longest command line sent, in bytes with its CR LF; the document states no limit."""
+MIN_LINE_LIMIT = 64
+"""Smallest allowed `line_limit`: below it not even one short record or hex byte would fit."""
+MAX_LINE_LIMIT = 8192
+"""Largest allowed `line_limit`; the decoder cuts received lines (such as echoes) there."""
+
+REDACTED = "**REDACTED**"
+"""What stands in for a secret in `Command.redacted_line`."""
+
+# Timeouts: how long to wait for a command's final answer, in seconds.
+DEFAULT_TIMEOUT = 5.0
+"""Local commands (queries, settings): the module answers from its own memory at once."""
+INIT_TIMEOUT = 60.0
+"""AT+CIOTINIT makes two HTTP calls to the platform over cellular (device, then its key)."""
+START_TIMEOUT = 30.0
+"""AT+CIOTSTART opens TCP and logs in over EDP, with an RSA key exchange when encrypting."""
+SEND_ONCE_TIMEOUT = 20.0
+"""AT+CIOTSEND: its own start and quit, plus the module's 5 s give-up on the data itself."""
+QUIT_TIMEOUT = 10.0
+"""AT+CIOTQUIT closes the TCP connection to the platform."""
+PING_TIMEOUT = 10.0
+"""AT+CIOTPING waits for the platform's ping answer over cellular."""
+DATA_TIMEOUT = 10.0
+"""AT+CIOTDAT sends the records on the open link before answering."""
+BINARY_CHUNK_TIMEOUT = 10.0
+"""AT+CIOTBINSEND sends the chunk on the open link before answering."""
+
+MSG_ID_MAX = 65535
+"""Largest message id of AT+CIOTDAT and AT+CIOTBINSET."""
+SEND_ONCE_MSG_ID_MAX = 65534
+"""Largest message id of AT+CIOTSEND (the document forbids 65535 there)."""
+
+PING_ANSWER_PREFIXES = ("+CIOTPING:",)
+"""A dialect answers AT+CIOTPING with `+CIOTPING: OK` and no final result."""
+STATUS_ANSWER_PREFIXES = ("+CIOTSTATUS:", "CIOTSTATUS:")
+"""Dialects answer AT+CIOTSTATUS with `CIOTSTATUS:device_up` or `+CIOTSTATUS: 1`, no final."""
+
+# Printable ASCII (0x21..0x7E) except `"` (0x22) and `,` (0x2C): no space, no control.
+_TOKEN_PATTERN = re.compile(r"[!#-+\--~]+")
+_DATA_PREFIX = "AT+CIOTDAT="
+_LINE_END = "\r\n"
+_BINSEND_PREFIX = "AT+CIOTBINSEND="
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One AT command line, ready to send."""
+
+    name: str
+    """Short name for logs and errors, such as `CIOTDAT` (`AT` for the bare AT)."""
+    line: str
+    """The full command text without its line end, such as `AT+CIOTDAT=0,1,"t,,1"`."""
+    timeout: float
+    """Seconds to wait for the final answer."""
+    redacted_line: str
+    """`line` with every secret (master APIKEY, auth value) replaced: safe for logs."""
+    answer_prefixes: tuple[str, ...] = ()
+    """Information lines starting with one of these (any case) answer the command by
+    themselves: some dialects print no final result after them."""
+
+    def encode(self) -> bytes:
+        """Return the bytes to write: the line (UTF-8) and CR LF."""
+        return f"{self.line}{_LINE_END}".encode()
+
+
+def _simple(name: str, line: str, timeout: float = DEFAULT_TIMEOUT) -> Command:
+    return Command(name=name, line=line, timeout=timeout, redacted_line=line)
+
+
+def _check_line_limit(line_limit: object) -> int:
+    if (
+        isinstance(line_limit, bool)
+        or not isinstance(line_limit, int)
+        or not MIN_LINE_LIMIT <= line_limit <= MAX_LINE_LIMIT
+    ):
+        msg = f"line_limit must be an integer from {MIN_LINE_LIMIT} to {MAX_LINE_LIMIT} bytes"
+        raise M6311ValidationError(msg)
+    return line_limit
+
+
+def _check_int(what: str, value: object, low: int, high: int | None = None) -> int:
+    # bool is an int subclass; True as a message id is a caller's bug, not 1.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        msg = f"{what} must be an integer {bounds}"
+        raise M6311ValidationError(msg)
+    return value
+
+
+def _check_token(what: str, value: object) -> str:
+    # The message names the parameter, never its value: it may be a secret.
+    if not isinstance(value, str) or not _TOKEN_PATTERN.fullmatch(value):
+        msg = f"{what} must be non-empty printable ASCII without spaces, '\"' or ','"
+        raise M6311ValidationError(msg)
+    return value
+
+
+def _line_bytes(line: str) -> int:
+    return len(line.encode()) + len(_LINE_END)
+
+
+def _check_length(command: Command, line_limit: int) -> Command:
+    size = _line_bytes(command.line)
+    if size > line_limit:
+        msg = (
+            f"the AT+{command.name} line would be {size} bytes with its line end, "
+            f"more than the line limit of {line_limit}"
+        )
+        raise M6311ValidationError(msg)
+    return command
+
+
+def _check_record(record: object) -> Record:
+    # Typed callers cannot get this wrong; untyped ones (YAML, services) can.
+    if not isinstance(record, Record):
+        msg = f"records must be Record objects, not {type(record).__name__}"
+        raise M6311ValidationError(msg)
+    return record
+
+
+def _check_records(records: Sequence[object]) -> None:
+    if not records:
+        msg = "at least one record is needed"
+        raise M6311ValidationError(msg)
+    for record in records:
+        _check_record(record)
+
+
+def _check_bool(what: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        msg = f"{what} must be True or False"
+        raise M6311ValidationError(msg)
+    return value
+
+
+def at() -> Command:
+    """`AT`: is the module there and in step?"""
+    return _simple("AT", "AT")
+
+
+def echo_off() -> Command:
+    """`ATE0`: stop echoing command lines."""
+    return _simple("ATE0", "ATE0")
+
+
+def imei() -> Command:
+    """`AT+CGSN`: the module's IMEI."""
+    return _simple("CGSN", "AT+CGSN")
+
+
+def firmware() -> Command:
+    """`AT+CGMR`: the firmware version."""
+    return _simple("CGMR", "AT+CGMR")
+
+
+def signal() -> Command:
+    """`AT+CSQ`: signal strength and bit error rate."""
+    return _simple("CSQ", "AT+CSQ")
+
+
+def provisioning() -> Command:
+    """`AT+CIOT?`: are master APIKEY, device ID and device key all stored?"""
+    return _simple("CIOT", "AT+CIOT?")
+
+
+def master_key_query() -> Command:
+    """`AT+CIOTMKEY?`: is a master APIKEY stored (its value is not told)?"""
+    return _simple("CIOTMKEY", "AT+CIOTMKEY?")
+
+
+def set_master_key(key: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
+    """`AT+CIOTMKEY=<key>`: store the master APIKEY, unquoted as the document's format line has it.
+
+    The module deletes the device ID and key it made with a previous master key.
+    """
+    _check_token("the master APIKEY", key)
+    command = Command(
+        name="CIOTMKEY",
+        line=f"AT+CIOTMKEY={key}",
+        timeout=DEFAULT_TIMEOUT,
+        redacted_line=f"AT+CIOTMKEY={REDACTED}",
+    )
+    return _check_length(command, _check_line_limit(line_limit))
+
+
+def init_device() -> Command:
+    """`AT+CIOTINIT`: create (or check) the device and its key on the platform over HTTP."""
+    return _simple("CIOTINIT", "AT+CIOTINIT", INIT_TIMEOUT)
+
+
+def device_id_query() -> Command:
+    """`AT+CIOTID?`: the stored device ID."""
+    return _simple("CIOTID", "AT+CIOTID?")
+
+
+def clear_device_id() -> Command:
+    """`AT+CIOTIDC`: delete the stored device ID, and with it the device key."""
+    return _simple("CIOTIDC", "AT+CIOTIDC")
+
+
+def device_key_query() -> Command:
+    """`AT+CIOTKEY?`: the stored device APIKEY (the answer is a secret; the line is not)."""
+    return _simple("CIOTKEY", "AT+CIOTKEY?")
+
+
+def clear_device_key() -> Command:
+    """`AT+CIOTKEYC`: delete the stored device key only."""
+    return _simple("CIOTKEYC", "AT+CIOTKEYC")
+
+
+def status() -> Command:
+    """`AT+CIOTSTATUS`: is the device logged in to the platform?"""
+    return Command(
+        name="CIOTSTATUS",
+        line="AT+CIOTSTATUS",
+        timeout=DEFAULT_TIMEOUT,
+        redacted_line="AT+CIOTSTATUS",
+        answer_prefixes=STATUS_ANSWER_PREFIXES,
+    )
+
+
+def start(encrypt: bool) -> Command:  # noqa: FBT001  # the contract's signature
+    """`AT+CIOTSTART=0|1`: open the EDP link and log in, encrypted or not."""
+    flag = int(_check_bool("encrypt", encrypt))
+    return _simple("CIOTSTART", f"AT+CIOTSTART={flag}", START_TIMEOUT)
+
+
+def send_data(
+    msg_id: int, records: Sequence[Record], *, line_limit: int = DEFAULT_LINE_LIMIT
+) -> Command:
+    """`AT+CIOTDAT=<msg_id>,<num>,"<data>"`: send records on the open link.
+
+    Args:
+        msg_id: 0 (no platform acknowledgement) to 65535 (`SAVE succ!msg:<msg_id>` follows).
+        records: at least one; `num` is their count.
+        line_limit: longest line allowed, bytes with CR LF; see `send_data_batches` to split.
+    """
+    _check_int("msg_id", msg_id, 0, MSG_ID_MAX)
+    _check_records(records)
+    data = ";".join(encode_record(record) for record in records)
+    line = f'{_DATA_PREFIX}{msg_id},{len(records)},"{data}"'
+    return _check_length(
+        Command(name="CIOTDAT", line=line, timeout=DATA_TIMEOUT, redacted_line=line),
+        _check_line_limit(line_limit),
+    )
+
+
+def split_records(
+    records: Sequence[Record], *, msg_id: int = 0, line_limit: int = DEFAULT_LINE_LIMIT
+) -> list[list[Record]]:
+    """Spread records, in order, over as few AT+CIOTDAT lines of `line_limit` bytes as fit.
+
+    Raises:
+        M6311ValidationError: a single record is too long for any line, or a bad argument.
+    """
+    # Why greedy (fill each line as far as it goes, then start the next) is optimal:
+    # the length of a line holding a contiguous run of records is monotone: dropping records
+    # from the run never makes the line longer (fewer record bytes, fewer `;`, and `num` has no
+    # more digits). Let an optimal split end its lines after records o1 < o2 < ... < ok and
+    # greedy after g1 < g2 < .... By induction gi >= oi: g1 >= o1 because greedy stops only
+    # when the next record does not fit, and records 1..o1 fit. If gi >= oi, the run
+    # gi+1..o(i+1) is part of the run oi+1..o(i+1), which fits, so it fits too and greedy's
+    # line i+1 reaches at least o(i+1). So greedy reaches the last record within k lines.
+    _check_int("msg_id", msg_id, 0, MSG_ID_MAX)
+    limit = _check_line_limit(line_limit)
+    # `AT+CIOTDAT=<msg_id>,` + `<num>,"` + data + `"` + CR LF, data = records joined by `;`.
+    fixed = len(f'{_DATA_PREFIX}{msg_id},,""') + len(_LINE_END)
+    batches: list[list[Record]] = []
+    batch: list[Record] = []
+    data_size = 0  # bytes of the batch's data, separators included
+    for item in records:
+        record = _check_record(item)
+        size = len(encode_record(record).encode())
+        grown = data_size + size + (1 if batch else 0)
+        if batch and fixed + len(str(len(batch) + 1)) + grown <= limit:
+            batch.append(record)
+            data_size = grown
+            continue
+        if fixed + 1 + size > limit:  # alone, with num = 1
+            msg = (
+                f"the record for {record.key!r} is {size} bytes: too long for one AT+CIOTDAT "
+                f"line of at most {limit} bytes"
+            )
+            raise M6311ValidationError(msg)
+        if batch:
+            batches.append(batch)
+        batch = [record]
+        data_size = size
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def send_data_batches(
+    msg_id: int, records: Sequence[Record], *, line_limit: int = DEFAULT_LINE_LIMIT
+) -> list[Command]:
+    """AT+CIOTDAT commands sending every record, in order, in as few lines as fit.
+
+    Every command carries the same `msg_id`, so with `msg_id > 0` the platform acknowledges
+    each line with the same `SAVE succ!msg:<msg_id>`.
+    """
+    _check_records(records)
+    return [
+        send_data(msg_id, batch, line_limit=line_limit)
+        for batch in split_records(records, msg_id=msg_id, line_limit=line_limit)
+    ]
+
+
+def binary_header(
+    msg_id: int, datastream: str, total_length: int, *, line_limit: int = DEFAULT_LINE_LIMIT
+) -> Command:
+    """`AT+CIOTBINSET=<msg_id>,<des>,<bin_lens>`: announce a binary upload of `total_length`.
+
+    The datastream follows the record key rule (see `records`); the document writes the
+    parameters unquoted.
+    """
+    _check_int("msg_id", msg_id, 0, MSG_ID_MAX)
+    check_key(datastream)
+    _check_int("total_length", total_length, 1)
+    line = f"AT+CIOTBINSET={msg_id},{datastream},{total_length}"
+    return _check_length(
+        Command(name="CIOTBINSET", line=line, timeout=DEFAULT_TIMEOUT, redacted_line=line),
+        _check_line_limit(line_limit),
+    )
+
+
+def binary_chunk_capacity(line_limit: int = DEFAULT_LINE_LIMIT) -> int:
+    """The most bytes one AT+CIOTBINSEND line of at most `line_limit` bytes can carry."""
+    limit = _check_line_limit(line_limit)
+    overhead = len(_BINSEND_PREFIX) + len(",") + len(_LINE_END)
+    size = (limit - overhead) // 2  # two hex digits a byte; the length digits cost more
+    while overhead + len(str(size)) + 2 * size > limit:
+        size -= 1
+    return size
+
+
+def _check_chunk(chunk: object) -> bytes:
+    if not isinstance(chunk, (bytes, bytearray, memoryview)) or not chunk:
+        msg = "a binary chunk must be non-empty bytes"
+        raise M6311ValidationError(msg)
+    return bytes(chunk)
+
+
+def binary_chunk(chunk: bytes, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
+    """`AT+CIOTBINSEND=<bin_len>,<HEX>`: one non-empty chunk, as uppercase hex, unquoted.
+
+    `bin_len` is the chunk's byte count, as the module checks. `binary_chunk_capacity` tells
+    the largest chunk that fits `line_limit`.
+    """
+    data = _check_chunk(chunk)
+    line = f"{_BINSEND_PREFIX}{len(data)},{data.hex().upper()}"
+    return _check_length(
+        Command(name="CIOTBINSEND", line=line, timeout=BINARY_CHUNK_TIMEOUT, redacted_line=line),
+        _check_line_limit(line_limit),
+    )
+
+
+def binary_end() -> Command:
+    """`AT+CIOTBINEND`: end the binary upload; the module answers `+OK=` with its status."""
+    return _simple("CIOTBINEND", "AT+CIOTBINEND")
+
+
+def quit() -> Command:  # noqa: A001  # the command's own name (AT+CIOTQUIT)
+    """`AT+CIOTQUIT`: close the platform link."""
+    return _simple("CIOTQUIT", "AT+CIOTQUIT", QUIT_TIMEOUT)
+
+
+def send_once(
+    encrypt: bool,  # noqa: FBT001  # the contract's signature
+    msg_id: int,
+    records: Sequence[Record],
+    *,
+    line_limit: int = DEFAULT_LINE_LIMIT,
+) -> Command:
+    """`AT+CIOTSEND=<encrypt>,<msg_id>,<num>,"<data>"`: connect, send, disconnect in one go.
+
+    msg_id is 0..65534 here (the document forbids 65535). One line cannot be split: records
+    that do not fit `line_limit` are refused.
+    """
+    flag = int(_check_bool("encrypt", encrypt))
+    _check_int("msg_id", msg_id, 0, SEND_ONCE_MSG_ID_MAX)
+    _check_records(records)
+    data = ";".join(encode_record(record) for record in records)
+    line = f'AT+CIOTSEND={flag},{msg_id},{len(records)},"{data}"'
+    return _check_length(
+        Command(name="CIOTSEND", line=line, timeout=SEND_ONCE_TIMEOUT, redacted_line=line),
+        _check_line_limit(line_limit),
+    )
+
+
+def ping() -> Command:
+    """`AT+CIOTPING`: heartbeat (the platform drops a link idle for 128 s)."""
+    return Command(
+        name="CIOTPING",
+        line="AT+CIOTPING",
+        timeout=PING_TIMEOUT,
+        redacted_line="AT+CIOTPING",
+        answer_prefixes=PING_ANSWER_PREFIXES,
+    )
+
+
+def connect_stored_device() -> Command:
+    """`AT+CIOTCONNECTPARA=0`: log in with the device ID and key made by AT+CIOTINIT."""
+    return _simple("CIOTCONNECTPARA", "AT+CIOTCONNECTPARA=0")
+
+
+def connect_device(
+    device_id: str, master_key: str, *, line_limit: int = DEFAULT_LINE_LIMIT
+) -> Command:
+    """`AT+CIOTCONNECTPARA=1,"<devid>","<apikey>"`: log in as a platform-made device.
+
+    The master APIKEY is hidden in `redacted_line`; the module keeps these until it restarts.
+    """
+    _check_token("the device ID", device_id)
+    _check_token("the master APIKEY", master_key)
+    prefix = f'AT+CIOTCONNECTPARA=1,"{device_id}",'
+    command = Command(
+        name="CIOTCONNECTPARA",
+        line=f'{prefix}"{master_key}"',
+        timeout=DEFAULT_TIMEOUT,
+        redacted_line=f'{prefix}"{REDACTED}"',
+    )
+    return _check_length(command, _check_line_limit(line_limit))
+
+
+def connect_project(
+    project_id: str, auth_key: str, auth_value: str, *, line_limit: int = DEFAULT_LINE_LIMIT
+) -> Command:
+    """`AT+CIOTCONNECTPARA=2,"<projectid>","<key>","<value>"`: log in by auth_info.
+
+    The auth_info value (the device's credential) is hidden in `redacted_line`; the module
+    keeps these until it restarts.
+    """
+    _check_token("the project ID", project_id)
+    _check_token("the auth_info key", auth_key)
+    _check_token("the auth_info value", auth_value)
+    prefix = f'AT+CIOTCONNECTPARA=2,"{project_id}","{auth_key}",'
+    command = Command(
+        name="CIOTCONNECTPARA",
+        line=f'{prefix}"{auth_value}"',
+        timeout=DEFAULT_TIMEOUT,
+        redacted_line=f'{prefix}"{REDACTED}"',
+    )
+    return _check_length(command, _check_line_limit(line_limit))

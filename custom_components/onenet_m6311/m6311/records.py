@@ -1,0 +1,217 @@
+"""Data records for AT+CIOTDAT and AT+CIOTSEND: `key,time,value` joined with `;`.
+
+The module's document fixes only the separators: a comma between the three fields of a record,
+a semicolon between records, and double quotes around the whole data parameter. So no field may
+hold `,` `;` `"`, CR or LF: the module (and the platform behind it) would cut the record there.
+The rest is decided here, once, and every record is checked before anything is sent:
+
+Key (the OneNET datastream ID)
+    1 to 64 ASCII characters, each a letter, a digit, `_`, `-` or `.`. OneNET's own datastream
+    names are of this shape; the rule keeps keys safe in the record format and in a URL.
+
+Value
+    - `bool` is sent as `1` or `0` (the platform has no boolean type);
+    - `int` as its decimal digits;
+    - `float` as the shortest text that reads back as the same float, never with an exponent
+      (`1e-07` is sent as `0.0000001`, `1e+22` as `10000000000000000000000.0`), because the
+      platform is not known to read exponents; NaN and infinities have no meaning there and are
+      refused;
+    - `str` is sent as it is, so it may not be empty and may not hold `,` `;` `"` CR or LF.
+      Callers that want to send arbitrary text use `escape_value`, the one rule of this library
+      for that: percent-encoding of exactly `%` `,` `;` `"` CR and LF (`%25 %2C %3B %22 %0D %0A`).
+      It is reversible (`unescape_value`) and leaves every other character alone, so `35%`-like
+      texts from the document's examples stay readable once unescaped.
+
+Time
+    `YYYY-MM-DD HH:MM:SS` or empty (`key,,value`, the platform then stamps the record itself).
+    A `datetime` is written as its wall-clock time, in its own zone when it is aware, without
+    microseconds: the platform reads the field as China's local time (UTC+8), and the integration
+    decides which zone it sends (Home Assistant's configured local time). A `str` must already be
+    exactly of that shape and name a real date and time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .errors import M6311ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+type RecordValue = str | int | float | bool
+"""What a record may carry; see the module docstring for how each type is written."""
+
+KEY_MAX_LENGTH = 64
+"""Longest datastream key accepted (characters)."""
+
+KEY_RULE = "1 to 64 ASCII letters, digits, '_', '-' or '.'"
+"""The key rule, as error messages state it."""
+
+TIME_FORMAT = "YYYY-MM-DD HH:MM:SS"
+"""The record time format, as error messages state it."""
+
+FORBIDDEN_VALUE_CHARACTERS = ',;"\r\n'
+"""Characters that would break a record: field and record separators, the quote, line ends."""
+
+_KEY_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+# [0-9] rather than \d: \d also matches non-ASCII digits, which datetime would then accept.
+_TIME_PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
+
+_ESCAPES = {"%": "%25", ",": "%2C", ";": "%3B", '"': "%22", "\r": "%0D", "\n": "%0A"}
+_ESCAPE_TABLE = str.maketrans(_ESCAPES)
+_UNESCAPES = {code: char for char, code in _ESCAPES.items()}
+# One pass over the text: `%252C` must come back as `%2C`, not as `,`.
+_UNESCAPE_PATTERN = re.compile(r"%(?:25|2C|3B|22|0D|0A)", re.IGNORECASE)
+
+_CHARACTER_NAMES = {",": "comma", ";": "semicolon", '"': "double quote", "\r": "CR", "\n": "LF"}
+
+
+def escape_value(text: str) -> str:
+    """Percent-encode the characters a record value cannot hold, so any text can be sent.
+
+    Exactly these are replaced: `%` by `%25` (first, so the encoding is reversible), `,` by
+    `%2C`, `;` by `%3B`, `"` by `%22`, CR by `%0D` and LF by `%0A`. Nothing else changes.
+    `unescape_value` is the inverse. The result is still refused by the record rules when
+    `text` is empty.
+    """
+    return text.translate(_ESCAPE_TABLE)
+
+
+def unescape_value(text: str) -> str:
+    """Undo `escape_value`: decode `%25 %2C %3B %22 %0D %0A` (either case), in one pass.
+
+    Any other `%` sequence is left as it is, so text that was never escaped (such as `35%`)
+    comes back unchanged.
+    """
+    return _UNESCAPE_PATTERN.sub(lambda match: _UNESCAPES[match[0].upper()], text)
+
+
+def check_key(key: object) -> str:
+    """Return `key` when it is a valid datastream key, else raise `M6311ValidationError`."""
+    if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
+        msg = f"datastream key {key!r} is invalid: a key is {KEY_RULE}"
+        raise M6311ValidationError(msg)
+    return key
+
+
+def format_value(value: object) -> str:
+    """Return the record text of a value (see the module docstring), or raise.
+
+    Raises:
+        M6311ValidationError: the value has another type, is NaN or infinite, or is a text that
+            is empty or holds a character that would break the record.
+    """
+    # bool first: it is a subclass of int, and True must not become "True" or "1" by accident.
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _format_float(value)
+    if isinstance(value, str):
+        return _check_text_value(value)
+    msg = f"a record value must be str, int, float or bool, not {type(value).__name__}"
+    raise M6311ValidationError(msg)
+
+
+def _format_float(value: float) -> str:
+    if not math.isfinite(value):
+        msg = f"a record value cannot be {value!r}: the platform has no such number"
+        raise M6311ValidationError(msg)
+    text = repr(value)  # the shortest text that reads back as the same float
+    if "e" not in text:
+        return text
+    # Same digits, positional notation: Decimal keeps repr's digits exactly.
+    text = format(Decimal(text), "f")
+    return text if "." in text else f"{text}.0"
+
+
+def _check_text_value(value: str) -> str:
+    if not value:
+        msg = "a record value cannot be an empty text"
+        raise M6311ValidationError(msg)
+    for char in value:
+        if char in FORBIDDEN_VALUE_CHARACTERS:
+            msg = (
+                f"a record value cannot hold a {_CHARACTER_NAMES[char]} ({char!r}): it would "
+                "break the record format; escape the text with escape_value()"
+            )
+            raise M6311ValidationError(msg)
+    return value
+
+
+def format_time(time: object) -> str:
+    """Return the record text of a sample time: `YYYY-MM-DD HH:MM:SS`, or empty for None.
+
+    Raises:
+        M6311ValidationError: a text not of exactly that shape or not a real date and time, or
+            another type.
+    """
+    if time is None:
+        return ""
+    if isinstance(time, datetime):
+        # Wall-clock fields as given (an aware datetime in its own zone), seconds resolution.
+        # Explicit fields rather than strftime: %Y does not zero-pad years below 1000 everywhere.
+        return (
+            f"{time.year:04d}-{time.month:02d}-{time.day:02d} "
+            f"{time.hour:02d}:{time.minute:02d}:{time.second:02d}"
+        )
+    if isinstance(time, str):
+        match = _TIME_PATTERN.fullmatch(time)
+        if match is None:
+            msg = f"record time {time!r} is not of the form {TIME_FORMAT}"
+            raise M6311ValidationError(msg)
+        year, month, day, hour, minute, second = (int(field) for field in match.groups())
+        try:
+            datetime(year, month, day, hour, minute, second)  # noqa: DTZ001  # only a check
+        except ValueError:
+            msg = f"record time {time!r} is not a real date and time"
+            raise M6311ValidationError(msg) from None
+        return time
+    msg = f"a record time must be a datetime, a text or None, not {type(time).__name__}"
+    raise M6311ValidationError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One data point for the platform: datastream `key`, `value`, and optional sample `time`.
+
+    The fields are checked when the record is made, so an invalid record cannot exist.
+
+    Raises:
+        M6311ValidationError: a field breaks the rules in the module docstring.
+    """
+
+    key: str
+    value: RecordValue
+    time: datetime | str | None = None
+
+    def __post_init__(self) -> None:
+        """Check every field now, so the error points at the code that made the record."""
+        check_key(self.key)
+        format_value(self.value)
+        format_time(self.time)
+
+
+def encode_record(record: Record) -> str:
+    """Return the record as the module's data format wants it: `key,time,value`."""
+    return f"{record.key},{format_time(record.time)},{format_value(record.value)}"
+
+
+def encode_records(records: Iterable[Record]) -> str:
+    """Return the records joined with `;`, in order.
+
+    Raises:
+        M6311ValidationError: no records (the module has nothing to send).
+    """
+    encoded = [encode_record(record) for record in records]
+    if not encoded:
+        msg = "at least one record is needed"
+        raise M6311ValidationError(msg)
+    return ";".join(encoded)

@@ -1,0 +1,344 @@
+"""Reading what the module prints: final results, information lines and unsolicited events.
+
+`LineDecoder` turns the raw serial byte stream into items, `parse_line` classifies one
+complete line, and the `read_*` functions turn a command's `Response` into typed results.
+
+Accepted forms (be liberal: the document contradicts itself and firmwares differ):
+
+Final results (end the pending command)
+    `+OK`, `+OK=<value>` (the value may be empty, `+OK=` ends AT+CIOTBINEND), `+OK <text>`
+    (`+OK PING succ!`), `OK`; `+ERR`, `+ERR=<code>` (also `+ERR:<code>`), `ERROR`,
+    `+CME ERROR: <n>` and `+CMS ERROR: <n>` (standard 3GPP errors of the module's own
+    commands such as AT+CGSN). `+OK`/`+ERR` are read in any case, as nothing else starts with
+    them; bare `OK` and `ERROR` only in capitals, the standard result codes, so that a
+    firmware's free text such as "ok" cannot end a command early.
+
+Unsolicited lines (events, whatever command is pending)
+    `+IOTCMD=<len>,<data>`, `+IOTCMD:<len>,<data>`, `+CIOTCMD:<len>,<data>` (either separator,
+    spaces around it tolerated) become `CloudCommand`; `SAVE succ!msg:<id>` `SaveAck`;
+    `BIN SEND OVER!` `BinarySendOver`; `CONNECT` / `CONNECT OK` `Connected`; `RDY` and
+    `+PBREADY` `ModuleBoot`.
+
+Everything else is an information line (`Info`): IMEI digits, `+CSQ: 20,99`, firmware text,
+echoes of commands, and the dialects' answers `CIOTSTATUS:device_up`, `+CIOTSTATUS: 1`,
+`+CIOTPING: OK` (the client ends a command on those through `Command.answer_prefixes`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NoReturn
+
+from .commands import MAX_LINE_LIMIT
+from .errors import M6311ProtocolError
+from .models import (
+    BinarySendOver,
+    CloudCommand,
+    Connected,
+    LinkStatus,
+    ModuleBoot,
+    SaveAck,
+    SignalQuality,
+)
+
+MAX_LINE_BYTES = MAX_LINE_LIMIT
+"""Longest line kept whole (bytes, without line end); longer ones are cut, see `LineDecoder`."""
+MAX_COMMAND_PAYLOAD = 64 * 1024
+"""Largest `+IOTCMD` payload believed (bytes): the platform's own limit for a command."""
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """A final result: the module's answer that ends a command."""
+
+    ok: bool
+    """True for `+OK`/`OK` forms, False for errors."""
+    value: str | None
+    """Text after `+OK=`, `+OK ` or `+ERR=` (may be empty), None when the line has none."""
+    code: int | None
+    """The error code of `+ERR=<code>` (and of `+CME ERROR: <n>`), None otherwise."""
+    raw: str
+    """The line as received."""
+
+
+@dataclass(frozen=True, slots=True)
+class Info:
+    """An information line: part of a command's answer (or an echo, or stray text)."""
+
+    text: str
+
+
+type DecodedItem = Final | Info | CloudCommand | SaveAck | BinarySendOver | Connected | ModuleBoot
+"""What `LineDecoder.feed` yields."""
+
+type ModuleLineEvent = CloudCommand | SaveAck | BinarySendOver | Connected | ModuleBoot
+"""The unsolicited events a line can carry."""
+
+_OK_PATTERN = re.compile(r"\+OK(?:(=)(.*)|( )(.*))?", re.IGNORECASE | re.DOTALL)
+_ERR_PATTERN = re.compile(r"\+ERR(?:\s*[=:]\s*(.*))?", re.IGNORECASE | re.DOTALL)
+_STANDARD_ERROR_PATTERN = re.compile(r"\+CM[ES] ERROR\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
+_CODE_PATTERN = re.compile(r"[+-]?[0-9]{1,9}")
+
+_COMMAND_PATTERN = re.compile(r"\+C?IOTCMD *[=:] *([0-9]{1,12}) *,(.*)", re.IGNORECASE | re.DOTALL)
+# The same header in bytes for the decoder; spaces only (never \s: it would swallow CR/LF).
+_COMMAND_HEADER = re.compile(rb"\+C?IOTCMD *[=:] *([0-9]{1,12}) *,", re.IGNORECASE)
+_SAVE_PATTERN = re.compile(r"SAVE +succ! *msg *: *([0-9]{1,9})", re.IGNORECASE)
+_BIN_OVER_PATTERN = re.compile(r"BIN +SEND +OVER!?", re.IGNORECASE)
+_CONNECT_PATTERN = re.compile(r"CONNECT(?: +OK)?", re.IGNORECASE)
+_BOOT_PATTERN = re.compile(r"RDY|\+PBREADY", re.IGNORECASE)
+_LINE_END = re.compile(rb"[\r\n]")
+
+
+def _code(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if _CODE_PATTERN.fullmatch(text) else None
+
+
+def parse_final(line: str) -> Final | None:
+    """Return the final result `line` is, or None when it is not one."""
+    text = line.strip()
+    if text == "OK":
+        return Final(ok=True, value=None, code=None, raw=line)
+    if text == "ERROR":
+        return Final(ok=False, value=None, code=None, raw=line)
+    if match := _OK_PATTERN.fullmatch(text):
+        # `+OK=<value>` keeps the value verbatim (may be empty); `+OK <text>` keeps the text.
+        value = match[2] if match[1] else match[4] if match[3] else None
+        return Final(ok=True, value=value, code=None, raw=line)
+    if match := _ERR_PATTERN.fullmatch(text):
+        value = match[1]
+        return Final(ok=False, value=value, code=None if value is None else _code(value), raw=line)
+    if match := _STANDARD_ERROR_PATTERN.fullmatch(text):
+        return Final(ok=False, value=match[1], code=_code(match[1]), raw=line)
+    return None
+
+
+def parse_event(line: str) -> ModuleLineEvent | None:
+    """Return the unsolicited event `line` is, or None when it is not one.
+
+    A `+IOTCMD` line read here as a whole line takes everything after the comma as data; the
+    `LineDecoder` instead cuts the data by its declared byte length, as it may hold line ends.
+    """
+    text = line.strip()
+    if match := _COMMAND_PATTERN.fullmatch(text):
+        return CloudCommand(match[2].encode())
+    if match := _SAVE_PATTERN.fullmatch(text):
+        return SaveAck(int(match[1]))
+    if _BIN_OVER_PATTERN.fullmatch(text):
+        return BinarySendOver()
+    if _CONNECT_PATTERN.fullmatch(text):
+        return Connected(text)
+    if _BOOT_PATTERN.fullmatch(text):
+        return ModuleBoot(text)
+    return None
+
+
+def parse_line(line: str) -> Final | Info | ModuleLineEvent:
+    """Classify one complete line (without its line end): final result, event, or information.
+
+    Events are tried before finals; no event form can be read as a final, so the order only
+    saves work.
+    """
+    return parse_event(line) or parse_final(line) or Info(line)
+
+
+class LineDecoder:
+    """Turns the module's byte stream into finals, information lines and events, in order.
+
+    Lines end with CR LF, CR alone (a dialect) or LF; empty lines are dropped; a line not yet
+    ended waits for the next `feed`. Bytes that are not UTF-8 are replaced (U+FFFD).
+
+    A cloud command `+IOTCMD=<len>,` (and its dialects) is followed by exactly `len` bytes of
+    payload, whatever they hold (CR, LF, commas, quotes, any bytes): they are cut by count, the
+    command is told as soon as they are all there, and the line end after them is consumed.
+    If the payload is followed by something else than a line end (a module that counted
+    characters rather than bytes, say), the rest of that line is told as an `Info`, never as a
+    final or an event, so stray payload cannot end a command or fake an acknowledgement.
+
+    Memory is bounded, and the result does not depend on how the stream is split:
+
+    - a declared length above `MAX_COMMAND_PAYLOAD` (64 KiB, the platform's limit) is not
+      believed: the line is read as an ordinary line and told as an `Info`;
+    - a line longer than `MAX_LINE_BYTES` (8 KiB) is cut: its first `MAX_LINE_BYTES` bytes are
+      told as an `Info` and the rest, up to the next line end, is dropped.
+    """
+
+    def __init__(self) -> None:
+        """Start with an empty buffer, at the beginning of a line."""
+        self._buffer = bytearray()
+        self._after_payload = False  # a cloud command's payload has just ended
+        self._info_only = False  # the current line is told as Info, whatever it says
+        self._discarding = False  # dropping the rest of an over-long line
+
+    def reset(self) -> None:
+        """Forget any partial line (after the port reopens, say)."""
+        self._buffer.clear()
+        self._after_payload = self._info_only = self._discarding = False
+
+    def feed(self, data: bytes) -> list[DecodedItem]:
+        """Add received bytes; return the items they complete, in stream order."""
+        self._buffer += data
+        items: list[DecodedItem] = []
+        pos = 0
+        while pos < len(self._buffer):
+            step = self._step(pos, items)
+            if step is None:
+                break  # the rest needs more bytes
+            pos = step
+        del self._buffer[:pos]
+        return items
+
+    def _step(self, pos: int, items: list[DecodedItem]) -> int | None:
+        """Decode from `pos` on: the new position, or None to wait for more bytes."""
+        buffer = self._buffer
+        if self._discarding:
+            return self._discard(pos)
+        if self._after_payload:
+            # The payload's own line end is dropped below with the empty lines; anything
+            # else right after the payload is not the module's next line.
+            self._after_payload = False
+            self._info_only = buffer[pos] not in b"\r\n"
+            return pos
+        if buffer[pos] in b"\r\n":  # a line end, or an empty line
+            return pos + 1
+        if not self._info_only and (header := _COMMAND_HEADER.match(buffer, pos)):
+            length = int(header[1])
+            if length <= MAX_COMMAND_PAYLOAD:
+                stop = header.end() + length
+                if len(buffer) < stop:
+                    return None
+                items.append(CloudCommand(bytes(buffer[header.end() : stop])))
+                self._after_payload = True
+                return stop
+            self._info_only = True  # an absurd length: not believed
+        return self._line(pos, items)
+
+    def _discard(self, pos: int) -> int:
+        """Drop the rest of an over-long line, up to (not including) its line end."""
+        end = _LINE_END.search(self._buffer, pos)
+        if end is None:
+            return len(self._buffer)
+        self._discarding = False
+        return end.start()
+
+    def _line(self, pos: int, items: list[DecodedItem]) -> int | None:
+        buffer = self._buffer
+        end = _LINE_END.search(buffer, pos)
+        stop = len(buffer) if end is None else end.start()
+        if stop - pos > MAX_LINE_BYTES:
+            # Cut at a fixed count, whether or not the line end is there yet, so that the
+            # result does not depend on how the stream arrived.
+            items.append(Info(_decode(buffer[pos : pos + MAX_LINE_BYTES])))
+            self._info_only = False
+            self._discarding = True
+            return pos + MAX_LINE_BYTES
+        if end is None:
+            return None
+        text = _decode(buffer[pos:stop])
+        items.append(Info(text) if self._info_only else parse_line(text))
+        self._info_only = False
+        return stop
+
+
+def _decode(data: bytes | bytearray) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A command's successful answer, as the client gathered it."""
+
+    lines: tuple[str, ...]
+    """Information lines received for the command, in order, its echo excluded."""
+    value: str | None
+    """The final result's value (`+OK=<value>`), None when there was none."""
+
+
+_STATUS_VALUES = {"device_up": LinkStatus.UP, "device_down": LinkStatus.DOWN}
+_STATUS_LINE = re.compile(r"\+?CIOTSTATUS *: *(device_up|device_down|1|0)", re.IGNORECASE)
+_STATUS_NUMBERS = {"1": LinkStatus.UP, "0": LinkStatus.DOWN}
+_SIGNAL_LINE = re.compile(r"\+CSQ *: *([0-9]{1,2}) *, *([0-9]{1,2})", re.IGNORECASE)
+_IMEI_LINE = re.compile(r'(?:\+CGSN *: *)?"?([0-9]{14,17})"?', re.IGNORECASE)
+_FIRMWARE_PREFIX = re.compile(r"\+CGMR *: *", re.IGNORECASE)
+
+
+def _unexpected(command: str, response: Response) -> NoReturn:
+    # Only for answers that hold no secret: status, signal, IMEI, firmware.
+    msg = (
+        f"unexpected answer to {command}: lines {list(response.lines)!r}, value {response.value!r}"
+    )
+    raise M6311ProtocolError(msg)
+
+
+def read_status(response: Response) -> LinkStatus:
+    """The platform link state from AT+CIOTSTATUS, in any of its forms.
+
+    `+OK=device_up` / `+OK=Device_down` (any case), or a line `CIOTSTATUS:device_up`,
+    `+CIOTSTATUS: 1` / `0` (either prefix with either value form).
+
+    Raises:
+        M6311ProtocolError: none of these.
+    """
+    if response.value is not None and (
+        status := _STATUS_VALUES.get(response.value.strip().lower())
+    ):
+        return status
+    for line in response.lines:
+        if match := _STATUS_LINE.fullmatch(line.strip()):
+            word = match[1].lower()
+            return _STATUS_VALUES.get(word) or _STATUS_NUMBERS[word]
+    _unexpected("CIOTSTATUS", response)
+
+
+def read_signal(response: Response) -> SignalQuality:
+    """Signal strength and bit error rate from AT+CSQ (`+CSQ: <rssi>,<ber>`).
+
+    Raises:
+        M6311ProtocolError: no such line.
+    """
+    for line in response.lines:
+        if match := _SIGNAL_LINE.fullmatch(line.strip()):
+            return SignalQuality(rssi=int(match[1]), ber=int(match[2]))
+    _unexpected("CSQ", response)
+
+
+def read_imei(response: Response) -> str:
+    """The IMEI from AT+CGSN: a line of 14 to 17 digits, maybe after `+CGSN:`, maybe quoted.
+
+    Raises:
+        M6311ProtocolError: no such line.
+    """
+    for line in response.lines:
+        if match := _IMEI_LINE.fullmatch(line.strip()):
+            return match[1]
+    _unexpected("CGSN", response)
+
+
+def read_firmware(response: Response) -> str:
+    """The firmware version from AT+CGMR: the first non-empty line, `+CGMR:` stripped.
+
+    A module that puts it in the final result instead (`+OK=<version>`) is read too.
+
+    Raises:
+        M6311ProtocolError: no text at all.
+    """
+    for line in response.lines:
+        if text := _FIRMWARE_PREFIX.sub("", line.strip(), count=1).strip():
+            return text
+    if response.value is not None and (text := response.value.strip()):
+        return text
+    _unexpected("CGMR", response)
+
+
+def read_value(response: Response) -> str:
+    """The value of the final `+OK=<value>` (device ID, device key), surrounding spaces removed.
+
+    Raises:
+        M6311ProtocolError: the answer carried no value, or an empty one. The message does not
+            repeat the answer, which may be a secret.
+    """
+    if response.value is None or not (value := response.value.strip()):
+        msg = "unexpected answer: the module gave no value"
+        raise M6311ProtocolError(msg)
+    return value
