@@ -245,7 +245,7 @@ async def test_unsolicited_lines_inside_an_answer_reach_subscribers(
     events: list[ModuleEvent] = []
     client.subscribe(events.append)
     fake.replies = {
-        "AT+CGSN": b'\r\n+IOTCMD=9,a,b\r\n"c;\r\n867567041234567\r\n\r\nSAVE succ!msg:2\r\nOK\r\n'
+        "AT+CGSN": b'\r\n+IOTCMD=8,a,b\r\n"c;\r\n867567041234567\r\n\r\nSAVE succ!msg:2\r\nOK\r\n'
     }
     assert await client.read_imei() == "867567041234567"
     assert events == [CloudCommand(b'a,b\r\n"c;'), SaveAck(2)]
@@ -290,13 +290,19 @@ async def test_a_failing_subscriber_does_not_stop_the_read_loop(
     assert events == [CloudCommand(b"x")]
 
 
+@pytest.mark.parametrize("late_before_resync", [True, False])
 async def test_timeout_then_a_late_answer_is_not_taken_by_the_next_command(
-    fake: FakeModule, client: M6311Client
+    fake: FakeModule, client: M6311Client, late_before_resync: bool
 ) -> None:
     with pytest.raises(M6311TimeoutError, match=r"within 0\.3 s"):
         await client.execute(quick(commands.ping()))
-    fake.write(b"\r\n+ERR=-105\r\n")  # the late answer to the ping
-    fake.replies = {"AT": b"\r\nOK\r\n", "AT+CIOTID?": b"\r\n+OK=42\r\n"}
+    late = b"\r\n+ERR=-105\r\n"  # the late answer to the ping
+    if late_before_resync:
+        fake.write(late)
+        fake.replies = {"AT": b"\r\nOK\r\n"}
+    else:  # it lands just after the resynchronising AT was written, with AT's own answer
+        fake.replies = {"AT": late + b"\r\nOK\r\n"}
+    fake.replies["AT+CIOTID?"] = b"\r\n+OK=42\r\n"
     assert await client.read_device_id() == "42"
     assert fake.received == ["AT+CIOTPING", "AT", "AT+CIOTID?"]
 

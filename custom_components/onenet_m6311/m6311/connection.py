@@ -38,6 +38,8 @@ OPEN_TIMEOUT = 10.0
 """Opening a local port is instant; socket:// and esphome:// URLs cross a network."""
 RESYNC_TIMEOUT = 2.0
 """How long the `AT` sent after a timed-out command may take (see `_resync`)."""
+RESYNC_SETTLE = 0.2
+"""How long to let a second final result arrive after that `AT` (see `_resync`)."""
 READ_SIZE = 4096
 
 type EventCallback = Callable[[ModuleEvent], None]
@@ -252,10 +254,12 @@ class ModuleConnection:
         """Absorb a late answer to a timed-out command before the next command is sent.
 
         Without echo nothing ties an answer to its command: a late `+OK` would be read as the
-        next command's answer. A plain `AT` takes that late answer (or its own), and any extra
-        final result that follows arrives with no command waiting and is ignored.
+        next command's answer. A plain `AT` takes the first final result that comes (the late
+        one, or its own); a short quiet time after it lets a second one arrive while no command
+        waits, so it is ignored instead of being read as the next command's answer.
         """
         probe = dataclasses.replace(commands.at(), timeout=RESYNC_TIMEOUT)
-        with contextlib.suppress(M6311CommandError):  # any final result means "in step again"
+        with contextlib.suppress(M6311CommandError):  # any final result will do
             await self._exchange(probe)
+        await asyncio.sleep(RESYNC_SETTLE)
         self._needs_resync = False
