@@ -4,6 +4,7 @@ No Home Assistant import, ever: this package can be lifted out as a library unch
 """
 
 from . import commands
+from .client import M6311Client
 from .commands import DEFAULT_LINE_LIMIT, Command
 from .errors import (
     DataSendError,
@@ -73,6 +74,7 @@ __all__ = [
     "InvalidOperationError",
     "LineDecoder",
     "LinkStatus",
+    "M6311Client",
     "M6311CommandError",
     "M6311ConnectionError",
     "M6311Error",

@@ -378,7 +378,9 @@ def _check_chunk(chunk: object) -> bytes:
     return bytes(chunk)
 
 
-def binary_chunk(chunk: bytes, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
+def binary_chunk(
+    chunk: bytes | bytearray | memoryview, *, line_limit: int = DEFAULT_LINE_LIMIT
+) -> Command:
     """`AT+CIOTBINSEND=<bin_len>,<HEX>`: one non-empty chunk, as uppercase hex, unquoted.
 
     `bin_len` is the chunk's byte count, as the module checks. `binary_chunk_capacity` tells
