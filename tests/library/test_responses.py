@@ -1,0 +1,508 @@
+"""Reading the module: final results, events, information lines, the decoder and the readers."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.onenet_m6311.m6311 import errors
+from custom_components.onenet_m6311.m6311.errors import (
+    M6311CommandError,
+    M6311Error,
+    M6311ProtocolError,
+    error_for_code,
+)
+from custom_components.onenet_m6311.m6311.models import (
+    BinarySendOver,
+    CloudCommand,
+    Connected,
+    LinkStatus,
+    ModuleBoot,
+    SaveAck,
+    SignalQuality,
+)
+from custom_components.onenet_m6311.m6311.responses import (
+    MAX_COMMAND_PAYLOAD,
+    MAX_LINE_BYTES,
+    DecodedItem,
+    Final,
+    Info,
+    LineDecoder,
+    Response,
+    parse_event,
+    parse_final,
+    parse_line,
+    read_firmware,
+    read_imei,
+    read_signal,
+    read_status,
+    read_value,
+)
+
+# --- final results ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "ok", "value", "code"),
+    [
+        ("+OK", True, None, None),
+        ("+ok", True, None, None),
+        ("+Ok", True, None, None),
+        ("+OK=1088826", True, "1088826", None),
+        ("+OK=syp2wjH2rowlyX1H7bqwynVVnK8=", True, "syp2wjH2rowlyX1H7bqwynVVnK8=", None),
+        ("+OK=", True, "", None),
+        ("+OK=device_up", True, "device_up", None),
+        ("+OK=Device_down", True, "Device_down", None),
+        ("+OK PING succ!", True, "PING succ!", None),
+        ("+OK=a,b", True, "a,b", None),
+        ("OK", True, None, None),
+        (" OK ", True, None, None),
+        ("+ERR", False, None, None),
+        ("+err", False, None, None),
+        ("+ERR=-108", False, "-108", -108),
+        ("+ERR=-100", False, "-100", -100),
+        ("+ERR= -112", False, "-112", -112),
+        ("+ERR:-103", False, "-103", -103),
+        ("+ERR=abc", False, "abc", None),
+        ("+ERR=", False, "", None),
+        ("ERROR", False, None, None),
+        ("+CME ERROR: 10", False, "10", 10),
+        ("+CMS ERROR: 500", False, "500", 500),
+        ("+CME ERROR: SIM not inserted", False, "SIM not inserted", None),
+    ],
+)
+def test_final_results(line: str, ok: bool, value: str | None, code: int | None) -> None:
+    final = parse_final(line)
+    assert final == Final(ok=ok, value=value, code=code, raw=line)
+    assert parse_line(line) == final
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ok",  # free text, not the standard result code
+        "Ok",
+        "error",
+        "+OKAY",
+        "+OK!",
+        "+ERROR",
+        "OK then",
+        "+CIOTPING: OK",
+        "CIOTSTATUS:device_up",
+        "+CIOTSTATUS: 1",
+        "+CSQ: 20,99",
+        "867567041234567",
+        "+CGMR: M6311_V1.2",
+        "M6311R01A01V02",
+        "AT+CIOTSTATUS",
+        'AT+CIOTDAT=0,1,"t,,1"',
+        "CONNECT FAIL",
+        "SAVE fail!msg:3",
+        "",
+    ],
+)
+def test_information_lines(line: str) -> None:
+    assert parse_final(line) is None
+    assert parse_event(line) is None
+    assert parse_line(line) == Info(line)
+
+
+# --- unsolicited events -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "event"),
+    [
+        ("+IOTCMD=5,hello", CloudCommand(b"hello")),
+        ("+IOTCMD:5,hello", CloudCommand(b"hello")),
+        ("+IOTCMD: 5,hello", CloudCommand(b"hello")),
+        ("+CIOTCMD:5,hello", CloudCommand(b"hello")),
+        ("+CIOTCMD: 5,hello", CloudCommand(b"hello")),
+        ("+CIOTCMD=3,a,b", CloudCommand(b"a,b")),
+        ("+IOTCMD=6,开", CloudCommand("开".encode())),
+        ("+IOTCMD=0,", CloudCommand(b"")),
+        ("SAVE succ!msg:361", SaveAck(361)),
+        ("SAVE succ!msg: 7", SaveAck(7)),
+        ("save succ!msg:1", SaveAck(1)),
+        ("BIN SEND OVER!", BinarySendOver()),
+        ("bin send over", BinarySendOver()),
+        ("CONNECT", Connected("CONNECT")),
+        ("CONNECT OK", Connected("CONNECT OK")),
+        ("RDY", ModuleBoot("RDY")),
+        ("+PBREADY", ModuleBoot("+PBREADY")),
+    ],
+)
+def test_unsolicited_lines(
+    line: str, event: CloudCommand | SaveAck | BinarySendOver | Connected | ModuleBoot
+) -> None:
+    assert parse_event(line) == event
+    assert parse_line(line) == event
+    assert parse_final(line) is None
+
+
+def test_cloud_command_text() -> None:
+    assert CloudCommand("开灯".encode()).text == "开灯"
+    assert CloudCommand(b"\xff").text == "\ufffd"
+
+
+# --- error codes --------------------------------------------------------------------------
+
+CODES = [
+    (-100, errors.WlanError, "WLAN error"),
+    (-101, errors.NetworkError, "network error"),
+    (-102, errors.NoMasterKeyError, "no master key"),
+    (-103, errors.NoDeviceIdError, "no device ID"),
+    (-104, errors.NoDeviceKeyError, "no device key"),
+    (-105, errors.DeviceNotOnlineError, "device not online"),
+    (-106, errors.InvalidOperationError, "invalid operation"),
+    (-107, errors.FileSendError, "file send error"),
+    (-108, errors.ParameterError, "parameter error"),
+    (-109, errors.DeviceConnectError, "device connect failed"),
+    (-110, errors.DataSendError, "data send failed"),
+    (-111, errors.DeviceDisconnectError, "device disconnect failed"),
+    (-112, errors.DeviceInitError, "device parameter init failed"),
+]
+
+
+@pytest.mark.parametrize(("code", "error_type", "meaning"), CODES)
+def test_error_codes_map_to_their_exceptions(
+    code: int, error_type: type[M6311CommandError], meaning: str
+) -> None:
+    final = parse_final(f"+ERR={code}")
+    assert final is not None
+    error = error_for_code("CIOTSTART", final.code)
+    assert type(error) is error_type
+    assert isinstance(error, M6311CommandError)
+    assert isinstance(error, M6311Error)
+    assert error.error_code == code
+    assert error.command == "CIOTSTART"
+    assert str(error) == f"CIOTSTART failed: {meaning} ({code})"
+
+
+def test_every_documented_code_is_mapped() -> None:
+    assert sorted(errors.ERRORS_BY_CODE) == list(range(-112, -99))
+
+
+@pytest.mark.parametrize("line", ["+ERR", "ERROR", "+ERR=abc"])
+def test_errors_without_a_code_are_plain_command_errors(line: str) -> None:
+    final = parse_final(line)
+    assert final is not None
+    error = error_for_code("CIOTPING", final.code)
+    assert type(error) is M6311CommandError
+    assert error.error_code is None
+    assert str(error) == "CIOTPING failed: the module reported an error"
+
+
+def test_unknown_codes_keep_their_number() -> None:
+    final = parse_final("+ERR=-150")
+    assert final is not None
+    error = error_for_code("CIOTDAT", final.code)
+    assert type(error) is M6311CommandError
+    assert error.error_code == -150
+    assert str(error) == "CIOTDAT failed: the module reported an error (-150)"
+
+
+def test_protocol_error_is_a_library_error() -> None:
+    assert issubclass(M6311ProtocolError, M6311Error)
+
+
+# --- the line decoder ---------------------------------------------------------------------
+
+
+def decode(*chunks: bytes) -> list[DecodedItem]:
+    decoder = LineDecoder()
+    items: list[DecodedItem] = []
+    for chunk in chunks:
+        items += decoder.feed(chunk)
+    return items
+
+
+@pytest.mark.parametrize("end", [b"\r\n", b"\r", b"\n", b"\r\r\n", b"\n\r"])
+def test_line_ends(end: bytes) -> None:
+    stream = b"+CSQ: 20,99" + end + b"OK" + end
+    assert decode(stream) == [Info("+CSQ: 20,99"), Final(True, None, None, "OK")]
+
+
+def test_empty_lines_are_dropped() -> None:
+    assert decode(b"\r\n\r\n\n\r+OK\r\n\r\n") == [Final(True, None, None, "+OK")]
+
+
+def test_partial_lines_wait_for_their_end() -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(b"+OK=10") == []
+    assert decoder.feed(b"88826") == []
+    assert decoder.feed(b"\r") == [Final(True, "1088826", None, "+OK=1088826")]
+    assert decoder.feed(b"\n") == []
+
+
+def test_an_answer_with_echo_and_events() -> None:
+    stream = (
+        b"AT+CIOTSTATUS\r\r\n+OK=device_up\r\n"
+        b'+IOTCMD=9,a,b\r\n"c;x\r\n'
+        b"AT+CIOTPING\r\n+OK PING succ!\r+ERR=-108\r\nSAVE succ!msg:12\r\nRDY\r\n"
+    )
+    assert decode(stream) == [
+        Info("AT+CIOTSTATUS"),
+        Final(True, "device_up", None, "+OK=device_up"),
+        CloudCommand(b'a,b\r\n"c;x'),
+        Info("AT+CIOTPING"),
+        Final(True, "PING succ!", None, "+OK PING succ!"),
+        Final(False, "-108", -108, "+ERR=-108"),
+        SaveAck(12),
+        ModuleBoot("RDY"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "header", [b"+IOTCMD=", b"+IOTCMD:", b"+IOTCMD: ", b"+CIOTCMD:", b"+CIOTCMD: ", b"+iotcmd="]
+)
+def test_cloud_command_payload_is_cut_by_its_byte_length(header: bytes) -> None:
+    payload = 'on,"x";\r\n\r开\n'.encode()
+    stream = header + str(len(payload)).encode() + b"," + payload + b"\r\nOK\r\n"
+    assert decode(stream) == [CloudCommand(payload), Final(True, None, None, "OK")]
+
+
+def test_cloud_command_waits_for_its_whole_payload() -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(b"+IOTCMD=10,abc\r\n") == []
+    assert decoder.feed(b"de") == []
+    assert decoder.feed(b"fgh") == [CloudCommand(b"abc\r\ndefgh")]
+    assert decoder.feed(b"\r\nOK\r\n") == [Final(True, None, None, "OK")]
+
+
+def test_cloud_command_header_may_arrive_in_pieces() -> None:
+    decoder = LineDecoder()
+    for piece in (b"+IOT", b"CMD", b"=1", b"2"):
+        assert decoder.feed(piece) == []
+    assert decoder.feed(b",hello world!\r\n") == [CloudCommand(b"hello world!")]
+
+
+def test_cloud_command_without_a_line_end_after_it() -> None:
+    assert decode(b"+IOTCMD=2,on+OK\r\n") == [CloudCommand(b"on"), Info("+OK")]
+
+
+def test_what_follows_a_payload_on_its_line_is_never_a_final_or_event() -> None:
+    # A module counting characters rather than bytes: the tail of the text is left over.
+    assert decode("+IOTCMD=2,开OK\r\nOK\r\n".encode()) == [
+        CloudCommand("开".encode()[:2]),
+        Info("\ufffdOK"),
+        Final(True, None, None, "OK"),
+    ]
+    assert decode(b"+IOTCMD=1,xSAVE succ!msg:5\r\n") == [
+        CloudCommand(b"x"),
+        Info("SAVE succ!msg:5"),
+    ]
+
+
+def test_the_check_after_a_payload_waits_for_the_next_byte() -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(b"+IOTCMD=2,on") == [CloudCommand(b"on")]
+    assert decoder.feed(b"") == []
+    assert decoder.feed(b"OK\r\n") == [Info("OK")]
+    assert decoder.feed(b"OK\r\n") == [Final(True, None, None, "OK")]
+
+
+def test_cloud_command_of_the_largest_length_is_believed() -> None:
+    payload = bytes(range(256)) * (MAX_COMMAND_PAYLOAD // 256)
+    stream = f"+IOTCMD={MAX_COMMAND_PAYLOAD},".encode() + payload + b"\r\n"
+    assert decode(stream) == [CloudCommand(payload)]
+
+
+@pytest.mark.parametrize("length", [MAX_COMMAND_PAYLOAD + 1, 10**11])
+def test_absurd_cloud_command_lengths_are_not_believed(length: int) -> None:
+    line = f"+IOTCMD={length},abc"
+    decoder = LineDecoder()
+    # Nothing is held back waiting for the announced bytes: the line end settles it.
+    assert decoder.feed(line.encode()) == []
+    assert decoder.feed(b"\r\n+OK\r\n") == [Info(line), Final(True, None, None, "+OK")]
+    assert decoder._buffer == bytearray()
+
+
+def test_cloud_command_length_of_too_many_digits_is_an_ordinary_line() -> None:
+    line = "+IOTCMD=1234567890123,abc"
+    assert decode(line.encode() + b"\r\n") == [Info(line)]
+
+
+def test_a_malformed_cloud_command_line_is_information() -> None:
+    assert decode(b"+IOTCMD=12\r\n+IOTCMD=x,y\r\n") == [Info("+IOTCMD=12"), Info("+IOTCMD=x,y")]
+
+
+def test_undecodable_bytes_are_replaced() -> None:
+    assert decode(b"AB\xff\xfeC\r\n") == [Info("AB\ufffd\ufffdC")]
+
+
+def test_a_line_of_the_longest_length_is_kept_whole() -> None:
+    line = b"x" * MAX_LINE_BYTES
+    assert decode(line + b"\r\n") == [Info(line.decode())]
+
+
+def test_over_long_lines_are_cut_and_the_rest_dropped() -> None:
+    line = b"+OK=" + b"y" * (3 * MAX_LINE_BYTES)
+    expected = [Info(line[:MAX_LINE_BYTES].decode()), Final(True, None, None, "OK")]
+    assert decode(line + b"\r\nOK\r\n") == expected
+    decoder = LineDecoder()
+    items: list[DecodedItem] = []
+    for start in range(0, len(line), 1000):
+        items += decoder.feed(line[start : start + 1000])
+        # Memory stays bounded while the line goes on.
+        assert len(decoder._buffer) <= MAX_LINE_BYTES + 1000
+    items += decoder.feed(b"\r\nOK\r\n")
+    assert items == expected
+
+
+def test_over_long_line_with_the_line_end_in_the_same_chunk() -> None:
+    line = b"z" * (MAX_LINE_BYTES + 1)
+    assert decode(line + b"\nOK\n") == [
+        Info("z" * MAX_LINE_BYTES),
+        Final(True, None, None, "OK"),
+    ]
+
+
+def test_an_over_long_absurd_command_line_is_cut_too() -> None:
+    line = f"+IOTCMD={MAX_COMMAND_PAYLOAD + 1},".encode() + b"q" * MAX_LINE_BYTES
+    assert decode(line, b"\r\n+OK\r\n") == [
+        Info(line[:MAX_LINE_BYTES].decode()),
+        Final(True, None, None, "+OK"),
+    ]
+
+
+def test_reset_forgets_a_partial_line_and_state() -> None:
+    decoder = LineDecoder()
+    decoder.feed(b"+IOTCMD=2,o")
+    decoder.reset()
+    assert decoder.feed(b"K\r\nOK\r\n") == [Info("K"), Final(True, None, None, "OK")]
+    decoder.feed(b"x" * (MAX_LINE_BYTES + 1))
+    decoder.reset()
+    assert decoder.feed(b"OK\r\n") == [Final(True, None, None, "OK")]
+    decoder.feed(b"+IOTCMD=1,x")
+    decoder.reset()
+    assert decoder.feed(b"OK\r\n") == [Final(True, None, None, "OK")]
+
+
+# --- readers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("response", "status"),
+    [
+        (Response((), "device_up"), LinkStatus.UP),
+        (Response((), "Device_down"), LinkStatus.DOWN),
+        (Response((), "DEVICE_UP"), LinkStatus.UP),
+        (Response((), " device_down "), LinkStatus.DOWN),
+        (Response(("CIOTSTATUS:device_up",), None), LinkStatus.UP),
+        (Response(("CIOTSTATUS:device_down",), None), LinkStatus.DOWN),
+        (Response(("CIOTSTATUS: Device_Down",), None), LinkStatus.DOWN),
+        (Response(("+CIOTSTATUS: 1",), None), LinkStatus.UP),
+        (Response(("+CIOTSTATUS: 0",), None), LinkStatus.DOWN),
+        (Response(("+CIOTSTATUS:1",), None), LinkStatus.UP),
+        (Response(("+ciotstatus: device_up",), None), LinkStatus.UP),
+        (Response(("noise", "CIOTSTATUS:device_up"), None), LinkStatus.UP),
+        (Response(("CIOTSTATUS:device_down",), ""), LinkStatus.DOWN),
+    ],
+)
+def test_read_status(response: Response, status: LinkStatus) -> None:
+    assert read_status(response) == status
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        Response((), None),
+        Response((), ""),
+        Response((), "up"),
+        Response(("+CIOTSTATUS: 2",), None),
+        Response(("CIOTSTATUS:maybe",), None),
+        Response(("device_up",), None),
+    ],
+)
+def test_read_status_refuses_other_answers(response: Response) -> None:
+    with pytest.raises(M6311ProtocolError, match="unexpected answer to CIOTSTATUS"):
+        read_status(response)
+
+
+@pytest.mark.parametrize(
+    ("lines", "signal"),
+    [
+        (("+CSQ: 20,99",), SignalQuality(20, 99)),
+        (("+CSQ:31,0",), SignalQuality(31, 0)),
+        (("+csq: 99 , 99",), SignalQuality(99, 99)),
+        (("junk", "+CSQ: 5,7"), SignalQuality(5, 7)),
+    ],
+)
+def test_read_signal(lines: tuple[str, ...], signal: SignalQuality) -> None:
+    assert read_signal(Response(lines, None)) == signal
+
+
+@pytest.mark.parametrize("lines", [(), ("+CSQ: 20",), ("+CSQ: a,b",), ("20,99",)])
+def test_read_signal_refuses_other_answers(lines: tuple[str, ...]) -> None:
+    with pytest.raises(M6311ProtocolError, match="unexpected answer to CSQ"):
+        read_signal(Response(lines, None))
+
+
+@pytest.mark.parametrize(
+    ("lines", "imei"),
+    [
+        (("867567041234567",), "867567041234567"),
+        (("+CGSN: 867567041234567",), "867567041234567"),
+        (("+CGSN:86756704123456",), "86756704123456"),
+        (('+CGSN: "86756704123456789"',), "86756704123456789"),
+        ((" 867567041234567 ",), "867567041234567"),
+        (("M6311", "867567041234567"), "867567041234567"),
+    ],
+)
+def test_read_imei(lines: tuple[str, ...], imei: str) -> None:
+    assert read_imei(Response(lines, None)) == imei
+
+
+@pytest.mark.parametrize(
+    "lines", [(), ("1234567890123",), ("867567041234567890",), ("IMEI 867567041234567",)]
+)
+def test_read_imei_refuses_other_answers(lines: tuple[str, ...]) -> None:
+    with pytest.raises(M6311ProtocolError, match="unexpected answer to CGSN"):
+        read_imei(Response(lines, None))
+
+
+@pytest.mark.parametrize(
+    ("response", "firmware"),
+    [
+        (Response(("M6311R01A01V02",), None), "M6311R01A01V02"),
+        (Response(("+CGMR: M6311_V1.2 build 3",), None), "M6311_V1.2 build 3"),
+        (Response(("+cgmr:V1",), None), "V1"),
+        (Response(("  ", "+CGMR:", "Revision: 1"), None), "Revision: 1"),
+        (Response((), "V2.0"), "V2.0"),
+    ],
+)
+def test_read_firmware(response: Response, firmware: str) -> None:
+    assert read_firmware(response) == firmware
+
+
+@pytest.mark.parametrize("response", [Response((), None), Response(("",), " ")])
+def test_read_firmware_refuses_an_empty_answer(response: Response) -> None:
+    with pytest.raises(M6311ProtocolError, match="unexpected answer to CGMR"):
+        read_firmware(response)
+
+
+@pytest.mark.parametrize(
+    ("value", "read"), [("1088826", "1088826"), (" abc= ", "abc="), ("a b", "a b")]
+)
+def test_read_value(value: str, read: str) -> None:
+    assert read_value(Response(("ignored",), value)) == read
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_read_value_needs_a_value(value: str | None) -> None:
+    with pytest.raises(M6311ProtocolError, match="gave no value"):
+        read_value(Response(("secret-looking line",), value))
+
+
+def test_read_value_error_does_not_repeat_the_answer() -> None:
+    with pytest.raises(M6311ProtocolError) as caught:
+        read_value(Response(("syp2wjH2rowlyX1H7bqwynVVnK8=",), None))
+    assert "syp2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("rssi", "dbm"),
+    [(0, -113), (1, -111), (20, -73), (31, -51), (32, None), (99, None), (-1, None)],
+)
+def test_signal_strength_in_dbm(rssi: int, dbm: int | None) -> None:
+    assert SignalQuality(rssi, 99).dbm == dbm
