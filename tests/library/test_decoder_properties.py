@@ -46,7 +46,7 @@ def _is_info(text: str) -> bool:
 
 
 INFO_LINES = st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\r\n"), min_size=1, max_size=40
+    st.characters(codec="utf-8", exclude_characters="\r\n"), min_size=1, max_size=40
 ).filter(_is_info) | st.sampled_from(
     [
         "867567041234567",
