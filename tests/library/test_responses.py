@@ -120,6 +120,7 @@ def test_information_lines(line: str) -> None:
         ("+CIOTCMD=3,a,b", CloudCommand(b"a,b")),
         ("+IOTCMD=6,开", CloudCommand("开".encode())),
         ("+IOTCMD=0,", CloudCommand(b"")),
+        ("+IOTCMD=3,ab ", CloudCommand(b"ab ")),
         ("SAVE succ!msg:361", SaveAck(361)),
         ("SAVE succ!msg: 7", SaveAck(7)),
         ("save succ!msg:1", SaveAck(1)),

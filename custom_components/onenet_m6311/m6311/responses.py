@@ -120,9 +120,10 @@ def parse_event(line: str) -> ModuleLineEvent | None:
     A `+IOTCMD` line read here as a whole line takes everything after the comma as data; the
     `LineDecoder` instead cuts the data by its declared byte length, as it may hold line ends.
     """
-    text = line.strip()
-    if match := _COMMAND_PATTERN.fullmatch(text):
+    # The payload is kept to the line's end, trailing spaces included: they may be data.
+    if match := _COMMAND_PATTERN.fullmatch(line.lstrip()):
         return CloudCommand(match[2].encode())
+    text = line.strip()
     if match := _SAVE_PATTERN.fullmatch(text):
         return SaveAck(int(match[1]))
     if _BIN_OVER_PATTERN.fullmatch(text):
