@@ -128,7 +128,16 @@ working_dir() {
 ensure_venv() {
   local python=$1 venv="$ONENET_REPO/.venv"
   local stamp_want stamp_file="$venv/.onenet-stamp"
-  stamp_want="$("$python" -c 'import sys; print(sys.version)') ${ONENET_IN_ROOT:-host} $(sha256sum "$ONENET_REPO/pyproject.toml" | cut -c1-16)"
+  # The stamp names the Python, where it runs, and the pinned requirements (not the whole
+  # pyproject.toml: a lint setting must not cost a reinstall).
+  stamp_want=$("$python" - "$ONENET_REPO/pyproject.toml" "${ONENET_IN_ROOT:-host}" <<'PY'
+import hashlib, sys, tomllib
+with open(sys.argv[1], "rb") as file:
+    groups = tomllib.load(file)["dependency-groups"]
+pins = hashlib.sha256(repr(sorted(groups.items())).encode()).hexdigest()[:16]
+print(sys.version.split()[0], sys.argv[2], pins)
+PY
+)
   if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp_want" ]; then
     return 0
   fi

@@ -446,3 +446,59 @@ def test_split_records_is_optimal_ordered_and_within_the_limit(
     assert [record for batch in batches for record in batch] == records
     assert all(batch for batch in batches)
     assert all(_line_size(msg_id, batch) <= limit for batch in batches)
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "timeout", "redacted", "answers"),
+    [
+        ("AT", "AT", commands.DEFAULT_TIMEOUT, "AT", ()),
+        ("  at+csq ", "CSQ", commands.DEFAULT_TIMEOUT, "at+csq", ()),
+        ("AT+CIOTINIT", "CIOTINIT", commands.INIT_TIMEOUT, "AT+CIOTINIT", ()),
+        ("AT+CIOTKEY?", "CIOTKEY", commands.DEFAULT_TIMEOUT, "AT+CIOTKEY?", ()),
+        ("AT+CIOTPING", "CIOTPING", commands.PING_TIMEOUT, "AT+CIOTPING", ("+CIOTPING:",)),
+        (
+            "AT+CIOTSTATUS",
+            "CIOTSTATUS",
+            commands.DEFAULT_TIMEOUT,
+            "AT+CIOTSTATUS",
+            ("+CIOTSTATUS:", "CIOTSTATUS:"),
+        ),
+        (
+            "AT+CIOTMKEY=secret",
+            "CIOTMKEY",
+            commands.DEFAULT_TIMEOUT,
+            "AT+CIOTMKEY=**REDACTED**",
+            (),
+        ),
+        (
+            'AT+CIOTCONNECTPARA=1,"1","k"',
+            "CIOTCONNECTPARA",
+            commands.DEFAULT_TIMEOUT,
+            "AT+CIOTCONNECTPARA=**REDACTED**",
+            (),
+        ),
+        ("ATE0", "E0", commands.DEFAULT_TIMEOUT, "ATE0", ()),
+    ],
+)
+def test_raw_command(
+    line: str, name: str, timeout: float, redacted: str, answers: tuple[str, ...]
+) -> None:
+    command = commands.raw(line)
+    assert command.line == line.strip()
+    assert command.name == name
+    assert command.timeout == timeout
+    assert command.redacted_line == redacted
+    assert command.answer_prefixes == answers
+
+
+@pytest.mark.parametrize(
+    "line", ["", "CSQ", "AT+CSQ\r\nAT", 'AT+CIOTDAT=0,1,"温度,,1"', "AT\x00", 5]
+)
+def test_raw_command_refuses_what_is_not_one_at_line(line: object) -> None:
+    with pytest.raises(M6311ValidationError, match="must start with AT"):
+        commands.raw(line)  # type: ignore[arg-type]
+
+
+def test_raw_command_respects_the_line_limit() -> None:
+    with pytest.raises(M6311ValidationError, match="line limit"):
+        commands.raw("AT+" + "X" * 100, line_limit=64)

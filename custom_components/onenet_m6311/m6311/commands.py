@@ -481,3 +481,44 @@ def connect_project(
         redacted_line=f'{prefix}"{REDACTED}"',
     )
     return _check_length(command, _check_line_limit(line_limit))
+
+
+_RAW_PATTERN = re.compile(r"AT(?:\+?(?P<name>[A-Z][A-Z0-9]*)\??)?(?P<rest>.*)", re.IGNORECASE)
+_RAW_TIMEOUTS = {
+    "CIOTINIT": INIT_TIMEOUT,
+    "CIOTSTART": START_TIMEOUT,
+    "CIOTSEND": SEND_ONCE_TIMEOUT,
+    "CIOTQUIT": QUIT_TIMEOUT,
+    "CIOTPING": PING_TIMEOUT,
+    "CIOTDAT": DATA_TIMEOUT,
+    "CIOTBINSEND": BINARY_CHUNK_TIMEOUT,
+}
+_RAW_ANSWERS = {"CIOTPING": PING_ANSWER_PREFIXES, "CIOTSTATUS": STATUS_ANSWER_PREFIXES}
+_RAW_SECRET_PARAMETERS = frozenset({"CIOTMKEY", "CIOTCONNECTPARA"})
+"""Commands whose parameters may hold a master APIKEY or an auth_info value."""
+
+
+def raw(line: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
+    """Any AT command line, for troubleshooting a module by hand.
+
+    The line must start with `AT` and hold printable ASCII only (no line ends: one line is one
+    command). Known commands keep their usual timeout and dialect answers; the parameters of
+    commands that carry secrets are hidden in `redacted_line`.
+    """
+    text = line.strip() if isinstance(line, str) else ""
+    match = _RAW_PATTERN.fullmatch(text)
+    if match is None or not text.isascii() or not text.isprintable():
+        msg = "an AT command must start with AT and hold printable ASCII only, on one line"
+        raise M6311ValidationError(msg)
+    name = (match["name"] or "AT").upper()
+    redacted = text
+    if name in _RAW_SECRET_PARAMETERS and "=" in text:
+        redacted = f"{text.split('=', 1)[0]}={REDACTED}"
+    command = Command(
+        name=name,
+        line=text,
+        timeout=_RAW_TIMEOUTS.get(name, DEFAULT_TIMEOUT),
+        redacted_line=redacted,
+        answer_prefixes=_RAW_ANSWERS.get(name, ()),
+    )
+    return _check_length(command, _check_line_limit(line_limit))

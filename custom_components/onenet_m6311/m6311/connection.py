@@ -178,7 +178,10 @@ class ModuleConnection:
     def _on_final(self, final: Final) -> None:
         pending = self._pending
         if pending is None or pending.future.done():
-            _LOGGER.debug("Ignoring a final result with no command waiting: %s", final.raw)
+            # Length only: a stray answer may hold a key (`+OK=<device key>`).
+            _LOGGER.debug(
+                "Ignoring a final result with no command waiting (%d chars)", len(final.raw)
+            )
             return
         if final.ok:
             pending.future.set_result(Response(lines=tuple(pending.lines), value=final.value))
@@ -188,7 +191,7 @@ class ModuleConnection:
     def _on_info(self, text: str) -> None:
         pending = self._pending
         if pending is None or pending.future.done():
-            _LOGGER.debug("Ignoring a line with no command waiting: %s", text)
+            _LOGGER.debug("Ignoring a line with no command waiting (%d chars)", len(text))
             return
         if pending.is_echo(text):
             return
