@@ -1,0 +1,139 @@
+"""The control API: the emulator's faults and inspection as JSON over HTTP on 127.0.0.1.
+
+| method and path | body | does |
+|---|---|---|
+| `GET /state` | | mode, online, echo, stored values, paths, last commands |
+| `POST /drop-cloud` | | `drop_cloud()` |
+| `POST /network` | `{"up": bool}` | `set_network(up=...)` |
+| `POST /reboot` | | `reboot()` |
+| `POST /unplug` / `POST /replug` | | `unplug()` / `replug()` |
+| `POST /delay` | `{"seconds": float}` | `delay_answers(seconds)` |
+| `POST /swallow` | `{"count": int}` | `swallow_answers(count)` |
+| `POST /garble` | `{"count": int}` | `garble_output(count)` |
+
+Each POST answers the state, as `GET /state` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .emulator import ModuleEmulator
+
+type Action = Callable[[dict[str, object]], Awaitable[None]]
+
+
+class ControlServer:
+    """An aiohttp application bound to one emulator."""
+
+    def __init__(self, module: ModuleEmulator) -> None:
+        """Build the routes; nothing listens before `start`."""
+        self.module = module
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        actions: dict[str, Action] = {
+            "drop-cloud": self._drop_cloud,
+            "network": self._network,
+            "reboot": self._reboot,
+            "unplug": self._unplug,
+            "replug": self._replug,
+            "delay": self._delay,
+            "swallow": self._swallow,
+            "garble": self._garble,
+        }
+        self.app = web.Application()
+        self.app.router.add_get("/state", self._state)
+        for name, action in actions.items():
+            self.app.router.add_post(f"/{name}", self._post(action))
+
+    async def start(self, port: int) -> None:
+        """Listen on 127.0.0.1:`port` (0: a free port)."""
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        bound_port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{bound_port}"
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def state(self) -> dict[str, object]:
+        """What `GET /state` answers."""
+        module = self.module
+        return {
+            "mode": int(module.mode),
+            "online": module.online,
+            "echo": module.echo,
+            "stored": asdict(module.stored),
+            "serial_path": module.pty.path if module.pty.is_open else None,
+            "link_path": module.link_path,
+            "tcp_port": module.tcp_port,
+            "commands": module.commands[-20:],
+        }
+
+    async def _state(self, _request: web.Request) -> web.Response:
+        return web.json_response(self.state())
+
+    def _post(self, action: Action) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handle(request: web.Request) -> web.Response:
+            body = await request.json() if request.can_read_body else {}
+            if not isinstance(body, dict):
+                raise web.HTTPBadRequest(text="the body must be a JSON object")
+            try:
+                await action(body)
+            except (KeyError, TypeError, ValueError) as error:
+                raise web.HTTPBadRequest(text=f"bad body: {error!r}") from error
+            return web.json_response(self.state())
+
+        return handle
+
+    async def _drop_cloud(self, _body: dict[str, object]) -> None:
+        await self.module.drop_cloud()
+
+    async def _network(self, body: dict[str, object]) -> None:
+        await self.module.set_network(up=_bool(body["up"]))
+
+    async def _reboot(self, _body: dict[str, object]) -> None:
+        await self.module.reboot()
+
+    async def _unplug(self, _body: dict[str, object]) -> None:
+        await self.module.unplug()
+
+    async def _replug(self, _body: dict[str, object]) -> None:
+        await self.module.replug()
+
+    async def _delay(self, body: dict[str, object]) -> None:
+        self.module.delay_answers(_number(body["seconds"]))
+
+    async def _swallow(self, body: dict[str, object]) -> None:
+        self.module.swallow_answers(_count(body["count"]))
+
+    async def _garble(self, body: dict[str, object]) -> None:
+        self.module.garble_output(_count(body["count"]))
+
+
+def _bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(value)
+    return value
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(value)
+    return float(value)
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(value)
+    return value

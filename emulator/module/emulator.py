@@ -1,0 +1,261 @@
+"""`ModuleEmulator`: the M6311 on a pseudo-terminal (and TCP), with its faults and inspection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import replace
+from typing import TYPE_CHECKING, Self
+
+from emulator.edp import RsaKeyPair
+
+from .cloud import CloudLink, LinkListener, PlatformHttp
+from .dialect import Dialect
+from .edp_link import EdpLink
+from .engine import ConnectMode, Firmware, ModuleConfig
+from .state import StateStore, Stored
+from .wire import Garbler, OutputPump, PtyPort, TcpPort
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Awaitable, Callable
+
+BOOT_LINE = b"RDY"
+
+
+class ModuleEmulator:
+    """An emulated M6311: AT on a real pty (and optionally TCP), EDP and HTTP to the platform.
+
+    Typical use::
+
+        module = ModuleEmulator(platform_http_url=url, edp_host="127.0.0.1", edp_port=port)
+        await module.start()
+        ...  # open module.serial_path with serialx
+        await module.stop()
+    """
+
+    def __init__(  # noqa: PLR0913  # the knobs of a module, all keyword-only
+        self,
+        *,
+        platform_http_url: str = "http://127.0.0.1:1",
+        edp_host: str = "127.0.0.1",
+        edp_port: int = 1,
+        imei: str = "867567041234567",
+        state_path: str | os.PathLike[str] | None = None,
+        dialect: Dialect = Dialect.DOCUMENTED,
+        baudrate: int = 115200,
+        cloud_latency: float = 0.0,
+        link_path: str | os.PathLike[str] | None = None,
+        tcp_port: int | None = None,
+        control_port: int | None = None,
+        config: ModuleConfig | None = None,
+        link_factory: Callable[[LinkListener], CloudLink] | None = None,
+    ) -> None:
+        """Set the module up; nothing runs before `start`.
+
+        `config` overrides the timing and identity defaults (`imei`, `dialect` and
+        `cloud_latency` given here win over it). `tcp_port` 0 picks a free port; None serves
+        no TCP. `control_port` likewise for the control API. `link_factory` replaces the EDP
+        link (for tests of the AT side alone).
+        """
+        base = config or ModuleConfig()
+        self.config = replace(base, imei=imei, dialect=dialect, cloud_latency=cloud_latency)
+        self.edp_address = (edp_host, edp_port)
+        self.store = StateStore(state_path)
+        self.garbler = Garbler()
+        self.pty = PtyPort(self._feed, link_path)
+        self.tcp = None if tcp_port is None else TcpPort(self._feed, tcp_port)
+        self.output = OutputPump(baudrate, self._sinks, self.garbler)
+        self.firmware = Firmware(
+            self.config,
+            self.store,
+            PlatformHttp(platform_http_url, self.config.http_timeout),
+            link_factory or self._edp_link,
+            self.output.write,
+        )
+        self._control_port = control_port
+        self._control: object | None = None
+        self._rsa: RsaKeyPair | None = None
+        self._powered = False
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the flash, open the ports, power the module on."""
+        await self.store.load()
+        self.pty.open()
+        if self.tcp is not None:
+            await self.tcp.start()
+        self.output.start()
+        self._power_on()
+        if self._control_port is not None:
+            from .control import ControlServer  # noqa: PLC0415  # aiohttp.web only when asked
+
+            control = ControlServer(self)
+            await control.start(self._control_port)
+            self._control = control
+
+    async def stop(self) -> None:
+        """Power off and close everything; no task is left running."""
+        if self._control is not None:
+            await self._control.stop()  # type: ignore[attr-defined]
+            self._control = None
+        await self._power_off()
+        await self.output.stop()
+        if self.tcp is not None:
+            await self.tcp.stop()
+        self.pty.close()
+
+    def _power_on(self) -> None:
+        self.firmware.power_on_reset()
+        self.firmware.start()
+        self._powered = True
+        self.firmware.unsolicited([BOOT_LINE])
+
+    async def _power_off(self) -> None:
+        if self._powered:
+            self._powered = False
+            await self.firmware.stop()
+            self.output.discard()
+
+    def _feed(self, data: bytes) -> None:
+        if self._powered:
+            self.firmware.feed(data)
+
+    def _sinks(self) -> list[Callable[[bytes], Awaitable[None]]]:
+        sinks: list[Callable[[bytes], Awaitable[None]]] = []
+        if self.pty.is_open:
+            sinks.append(self.pty.write)
+        if self.tcp is not None and self.tcp.has_client:
+            sinks.append(self.tcp.write)
+        return sinks
+
+    def _edp_link(self, listener: LinkListener) -> CloudLink:
+        return EdpLink(listener, self.edp_address, self.config.idle_timeout, self._rsa_key)
+
+    async def _rsa_key(self) -> RsaKeyPair:
+        """The module's RSA-1024 key, made once (in a thread: it takes a moment of CPU)."""
+        if self._rsa is None:
+            self._rsa = await asyncio.to_thread(RsaKeyPair.generate)
+        return self._rsa
+
+    # --- where clients connect --------------------------------------------------------------
+
+    @property
+    def serial_path(self) -> str:
+        """The pty slave path (changes at each replug; `link_path` does not)."""
+        if self.pty.path is None:
+            msg = "the emulator is not started"
+            raise RuntimeError(msg)
+        return self.pty.path
+
+    @property
+    def link_path(self) -> str | None:
+        """The stable symlink to the current pty, if one was asked for."""
+        return None if self.pty.link_path is None else str(self.pty.link_path)
+
+    @property
+    def tcp_port(self) -> int | None:
+        """The TCP port serving the UART (`socket://127.0.0.1:<port>`), if any."""
+        return None if self.tcp is None else self.tcp.port
+
+    @property
+    def control_url(self) -> str | None:
+        """The base URL of the control API, if it runs."""
+        return None if self._control is None else self._control.url  # type: ignore[attr-defined]
+
+    # --- inspection -------------------------------------------------------------------------
+
+    @property
+    def online(self) -> bool:
+        """True while the EDP device connection is up."""
+        return self.firmware.online
+
+    @property
+    def mode(self) -> ConnectMode:
+        """The current AT+CIOTCONNECTPARA mode."""
+        return self.firmware.params.mode
+
+    @property
+    def echo(self) -> bool:
+        """True while the module echoes what it receives."""
+        return self.firmware.echo
+
+    @property
+    def stored(self) -> Stored:
+        """Master key, device id and device key as in flash."""
+        return self.store.stored
+
+    @property
+    def commands(self) -> list[str]:
+        """Every command line received, oldest first."""
+        return self.firmware.commands
+
+    @property
+    def printed(self) -> bytes:
+        """Every byte the module has put on the line (after garbling)."""
+        return bytes(self.output.written)
+
+    def set_dialect(self, dialect: Dialect) -> None:
+        """Switch the dialect while running."""
+        self.firmware.set_dialect(dialect)
+
+    # --- faults -----------------------------------------------------------------------------
+
+    async def drop_cloud(self) -> None:
+        """The cellular network loses the TCP connection; the module prints nothing."""
+        await self.firmware.drop_link()
+
+    async def set_network(self, *, up: bool) -> None:
+        """Radio coverage on or off: off drops the link, cloud commands then fail."""
+        self.firmware.network_up = up
+        if not up:
+            await self.firmware.drop_link()
+
+    async def reboot(self) -> None:
+        """Power cycle: link down, temporary settings lost, echo back on, `RDY` printed."""
+        await self._power_off()
+        self._power_on()
+
+    async def unplug(self) -> None:
+        """Pull the USB cable: the port vanishes (pty closed, TCP client dropped), power off."""
+        await self._power_off()
+        self.pty.close()
+        if self.tcp is not None:
+            self.tcp.accepting = False
+            await self.tcp.drop_client()
+
+    async def replug(self) -> None:
+        """Plug back in: a new pty (the symlink follows), then a boot with `RDY`."""
+        if self.pty.is_open:
+            return
+        self.pty.open()
+        if self.tcp is not None:
+            self.tcp.accepting = True
+        self._power_on()
+
+    def delay_answers(self, seconds: float) -> None:
+        """Hold every answer back this long (0 ends it); echo and unsolicited lines are not."""
+        self.firmware.answer_delay = seconds
+
+    def swallow_answers(self, count: int) -> None:
+        """Print nothing for the next `count` answers (the commands still run)."""
+        self.firmware.swallow = count
+
+    def garble_output(self, count: int) -> None:
+        """Corrupt the next `count` bytes the module prints."""
+        self.garbler.remaining = count
+
+    async def drained(self) -> None:
+        """Wait until everything the module printed has gone out on the line."""
+        await self.output.drained()
+
+    async def __aenter__(self) -> Self:
+        """Start on entering `async with`."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        """Stop on leaving `async with`."""
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.stop()

@@ -1,0 +1,281 @@
+"""The module's UART: a pseudo-terminal and an optional TCP socket, and the paced output.
+
+The pty master is a plain non-blocking file descriptor, so the loop watches it with
+`add_reader` / `add_writer`: no thread (Home Assistant's test harness fails a test that leaves
+one behind) and no blocking call on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import termios
+import tty
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+_LOGGER = logging.getLogger(__name__)
+
+BITS_PER_BYTE = 10
+"""8N1: a start bit, eight data bits and a stop bit."""
+WRITE_STALL_LIMIT = 1.0
+"""Seconds to wait for a client that reads nothing before the bytes are lost (a UART overrun)."""
+
+type DataCallback = Callable[[bytes], None]
+
+
+class PtyPort:
+    """A pseudo-terminal pair in raw mode; clients open `path` (or the stable `link_path`)."""
+
+    def __init__(self, on_data: DataCallback, link_path: str | os.PathLike[str] | None) -> None:
+        """Remember where input goes and where the stable symlink lives."""
+        self._on_data = on_data
+        self.link_path = None if link_path is None else Path(link_path)
+        self.path: str | None = None
+        self._master = -1
+        self._slave = -1
+        self.overrun_bytes = 0
+
+    @property
+    def is_open(self) -> bool:
+        """True between `open` and `close`."""
+        return self._master >= 0
+
+    def open(self) -> str:
+        """Create the pair, watch the master and point the symlink at the slave."""
+        self._master, self._slave = os.openpty()
+        # Raw on both ends: the emulator must see CR and LF as sent, and print bytes unchanged.
+        tty.setraw(self._master)
+        tty.setraw(self._slave)
+        os.set_blocking(self._master, False)
+        # The slave stays open here so that reads on the master never see EIO while no client
+        # has the port open (a real UART does not notice a closed host either).
+        asyncio.get_running_loop().add_reader(self._master, self._on_readable)
+        self.path = os.ttyname(self._slave)
+        if self.link_path is not None:
+            self._point_link(self.path)
+        return self.path
+
+    def close(self) -> None:
+        """Unplug: close both ends; the slave path disappears, a client's reads fail."""
+        if self._master >= 0:
+            asyncio.get_running_loop().remove_reader(self._master)
+            asyncio.get_running_loop().remove_writer(self._master)
+            os.close(self._master)
+            self._master = -1
+        if self._slave >= 0:
+            os.close(self._slave)
+            self._slave = -1
+        if self.link_path is not None:
+            self.link_path.unlink(missing_ok=True)
+
+    def _point_link(self, target: str) -> None:
+        temporary = self.link_path.with_name(self.link_path.name + ".new")  # type: ignore[union-attr]
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(target)
+        temporary.replace(self.link_path)  # type: ignore[arg-type]
+
+    def _on_readable(self) -> None:
+        try:
+            data = os.read(self._master, 4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            _LOGGER.debug("pty master read failed", exc_info=True)
+            return
+        if data:
+            self._on_data(data)
+
+    async def write(self, data: bytes) -> None:
+        """Write all of `data`, waiting while the client is slow, dropping it when it stalls."""
+        view = memoryview(data)
+        while view and self._master >= 0:
+            try:
+                written = os.write(self._master, view)
+            except BlockingIOError:
+                if not await self._wait_writable():
+                    self.overrun_bytes += len(view)
+                    # What the host did not read is lost, as on a UART: start over clean.
+                    with contextlib.suppress(termios.error):
+                        termios.tcflush(self._slave, termios.TCIFLUSH)
+                    return
+                continue
+            view = view[written:]
+
+    async def _wait_writable(self) -> bool:
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        master = self._master
+        loop.add_writer(master, ready.set_result, None)
+        try:
+            async with asyncio.timeout(WRITE_STALL_LIMIT):
+                await ready
+        except TimeoutError:
+            return False
+        finally:
+            if self._master == master:
+                loop.remove_writer(master)
+        return True
+
+
+class TcpPort:
+    """A TCP listener on 127.0.0.1 serving the same UART to one client at a time."""
+
+    def __init__(self, on_data: DataCallback, port: int) -> None:
+        """Listen on `port` (0: any free port) once `start` runs."""
+        self._on_data = on_data
+        self._requested_port = port
+        self._server: asyncio.Server | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self.accepting = True
+        self.port = 0
+
+    @property
+    def has_client(self) -> bool:
+        """True while a client is connected."""
+        return self._writer is not None
+
+    async def start(self) -> int:
+        """Start listening; returns the port."""
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self._requested_port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        """Drop the client and stop listening."""
+        await self.drop_client()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def drop_client(self) -> None:
+        """Close the current client's connection (unplug)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._writer is not None or not self.accepting:
+            writer.close()  # one client at a time, and none while unplugged
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return
+        self._writer = writer
+        try:
+            while data := await reader.read(4096):
+                self._on_data(data)
+        except OSError:
+            _LOGGER.debug("TCP serial client failed", exc_info=True)
+        finally:
+            if self._writer is writer:
+                self._writer = None
+                writer.close()
+
+    async def write(self, data: bytes) -> None:
+        """Send to the client if one is connected (otherwise the bytes are lost, as on a UART)."""
+        writer = self._writer
+        if writer is None:
+            return
+        writer.write(data)
+        try:
+            async with asyncio.timeout(WRITE_STALL_LIMIT):
+                await writer.drain()
+        except TimeoutError, OSError:
+            _LOGGER.debug("TCP serial client stalled", exc_info=True)
+
+
+class Garbler:
+    """Corrupts a requested number of output bytes (a noisy line)."""
+
+    def __init__(self) -> None:
+        """Nothing to corrupt yet."""
+        self.remaining = 0
+
+    def apply(self, data: bytes) -> bytes:
+        """Flip bits in the first `remaining` bytes of `data`; every touched byte changes."""
+        if not self.remaining or not data:
+            return data
+        count = min(self.remaining, len(data))
+        self.remaining -= count
+        # XOR 0x80 always changes a byte and never turns it into another 7-bit character.
+        return bytes(byte ^ 0x80 for byte in data[:count]) + data[count:]
+
+
+class OutputPump:
+    """Serializes everything the module prints and paces it at the baud rate."""
+
+    def __init__(
+        self,
+        baudrate: int,
+        sinks: Callable[[], list[Callable[[bytes], Awaitable[None]]]],
+        garbler: Garbler,
+    ) -> None:
+        """`sinks` lists the async writers of the attached ends at the time of each write."""
+        self.baudrate = baudrate
+        self._sinks = sinks
+        self._garbler = garbler
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.written = bytearray()
+        """Everything printed so far (for inspection in tests)."""
+
+    def start(self) -> None:
+        """Start the writer task."""
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="m6311-output")
+
+    async def stop(self) -> None:
+        """Cancel the writer task and forget what was queued."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def write(self, data: bytes) -> None:
+        """Queue bytes for the line."""
+        if data:
+            self._idle.clear()
+            self._queue.put_nowait(data)
+
+    def discard(self) -> None:
+        """Forget queued bytes (power loss)."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    async def drained(self) -> None:
+        """Wait until everything queued has gone out."""
+        await self._idle.wait()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        line_free_at = loop.time()
+        while True:
+            if self._queue.empty():
+                self._idle.set()
+            chunk = bytearray(await self._queue.get())
+            while not self._queue.empty():  # one pass for all that is waiting
+                chunk += self._queue.get_nowait()
+            data = self._garbler.apply(bytes(chunk))
+            self.written += data
+            # A slice is delivered once its last bit is out: sleep per slice (about 10 ms of
+            # line time), never per byte, and against a running deadline so nothing drifts.
+            for start in range(0, len(data), self._slice):
+                piece = data[start : start + self._slice]
+                line_free_at = max(line_free_at, loop.time()) + self._seconds(len(piece))
+                await asyncio.sleep(line_free_at - loop.time())
+                for sink in self._sinks():
+                    await sink(piece)
+
+    @property
+    def _slice(self) -> int:
+        return max(16, self.baudrate // BITS_PER_BYTE // 100)
+
+    def _seconds(self, count: int) -> float:
+        return count * BITS_PER_BYTE / self.baudrate
