@@ -505,7 +505,7 @@ def raw(line: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
     command). Known commands keep their usual timeout and dialect answers; the parameters of
     commands that carry secrets are hidden in `redacted_line`.
     """
-    text = line.strip() if isinstance(line, str) else ""
+    text = str(line).strip()  # str(): untyped callers (YAML) may pass anything
     match = _RAW_PATTERN.fullmatch(text)
     if match is None or not text.isascii() or not text.isprintable():
         msg = "an AT command must start with AT and hold printable ASCII only, on one line"
