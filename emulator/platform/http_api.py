@@ -12,7 +12,7 @@ from aiohttp import web
 from . import web_page
 from .commands import parse_qos, parse_timeout
 from .errors import ApiError, Errno, invalid_parameter
-from .store import CommandStatus
+from .store import CommandStatus, canonical_auth_info
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -27,7 +27,7 @@ _DEVICE_FIELDS: dict[str, type | tuple[type, ...]] = {
     "tags": list,
     "location": dict,
     "private": bool,
-    "auth_info": str,
+    "auth_info": (str, dict),
     "other": dict,
     "protocol": str,
 }
@@ -129,7 +129,7 @@ async def _create_device(request: web.Request) -> web.Response:
     store = _platform(request).store
     auth_info = fields.get("auth_info")
     if auth_info is not None and store.auth_info_taken(auth_info):
-        msg = f"auth_info exists::{auth_info}"
+        msg = f"auth_info exists::{canonical_auth_info(auth_info)}"
         raise invalid_parameter(msg)
     return answer({"device_id": store.create_device(fields)})
 

@@ -65,6 +65,23 @@ class CommandStatus(IntEnum):
     ANSWERED = 4
 
 
+def canonical_auth_info(value: str | dict[str, Any]) -> str:
+    """One spelling per auth_info, so a login matches however the JSON was spaced.
+
+    auth_info is free text, or (older API, AT mode 2's key and value) a JSON object such as
+    `{"SYS":"DcvGb46z..."}`; objects, given as such or as text, are kept as compact JSON.
+    """
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            return value
+        if not isinstance(parsed, dict):
+            return value
+        value = parsed
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def beijing_now() -> str:
     """The current time as the platform writes it: Beijing time, `YYYY-MM-DD HH:MM:SS`."""
     return datetime.now(UTC).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
@@ -134,7 +151,9 @@ class Store:
                 json.dumps(fields.get("tags", [])),
                 json.dumps(fields["location"]) if "location" in fields else None,
                 int(fields.get("private", True)),
-                fields.get("auth_info"),
+                None
+                if fields.get("auth_info") is None
+                else canonical_auth_info(fields["auth_info"]),
                 fields.get("protocol", "EDP"),
                 json.dumps(fields.get("other", {})),
                 beijing_now(),
@@ -142,13 +161,17 @@ class Store:
         )
         return device_id
 
-    def auth_info_taken(self, auth_info: str) -> bool:
+    def auth_info_taken(self, auth_info: str | dict[str, Any]) -> bool:
         """Is this auth_info already some device's?"""
         query = "SELECT 1 FROM devices WHERE auth_info = ?"
-        return self._db.execute(query, (auth_info,)).fetchone() is not None
+        return self._db.execute(query, (canonical_auth_info(auth_info),)).fetchone() is not None
 
     def device(self, device_id: str) -> dict[str, Any] | None:
-        """A device's fields as the API shows them (without `online`), or None."""
+        """A device's fields as the API shows them, or None.
+
+        `online` is not stored: it is whether the EDP server holds a logged-in session for
+        the device, which a restart ends anyway (see EdpServer.is_online).
+        """
         row = self._db.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
         if row is None:
             return None
@@ -178,7 +201,7 @@ class Store:
     def device_by_auth_info(self, auth_info: str) -> str | None:
         """The id of the device with this auth_info, or None."""
         query = "SELECT id FROM devices WHERE auth_info = ?"
-        row = self._db.execute(query, (auth_info,)).fetchone()
+        row = self._db.execute(query, (canonical_auth_info(auth_info),)).fetchone()
         return None if row is None else str(row["id"])
 
     def delete_device(self, device_id: str) -> bool:

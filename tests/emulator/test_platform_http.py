@@ -59,10 +59,29 @@ async def test_duplicate_auth_info_is_errno_6(platform_emulator: PlatformEmulato
     assert answer == {"errno": 6, "error": "invalid parameter: auth_info exists::abc12345678"}
 
 
+async def test_auth_info_as_a_json_object(platform_emulator: PlatformEmulator) -> None:
+    device_id = await _device(platform_emulator, auth_info={"SYS": "DcvGb46z="})
+    device = await call(platform_emulator, "GET", f"/devices/{device_id}")
+    assert device["data"]["auth_info"] == '{"SYS":"DcvGb46z="}'
+    spaced = await call(
+        platform_emulator,
+        "POST",
+        "/devices",
+        json={"title": "t", "auth_info": '{"SYS": "DcvGb46z="}'},
+    )
+    assert spaced == {
+        "errno": 6,
+        "error": 'invalid parameter: auth_info exists::{"SYS":"DcvGb46z="}',
+    }
+    assert platform_emulator.store.device_by_auth_info('{ "SYS" : "DcvGb46z=" }') == device_id
+    assert platform_emulator.store.device_by_auth_info("[1]") is None
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [
         ({}, "invalid parameter: title"),
+        ({"title": "t", "auth_info": 5}, "invalid parameter: auth_info"),
         ({"title": ""}, "invalid parameter: title"),
         ({"title": "t", "tags": "a"}, "invalid parameter: tags"),
         ({"title": "t", "location": {"lon": 1}}, "invalid parameter: location needs lon and lat"),
