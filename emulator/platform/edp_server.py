@@ -291,7 +291,11 @@ class EdpServer:
         return ConnRespCode.ACCEPTED, device_id
 
     async def _save(self, session: EdpSession, device_id: str, message: SaveData) -> None:
-        """Store a SAVEDATA's points (or its binary) and acknowledge it when asked."""
+        """Store a SAVEDATA's points (or its binary) and acknowledge it when asked.
+
+        The points are stored under the sending device. A destination device id in the
+        message (device-to-device forwarding) is not emulated and is ignored.
+        """
         binary = message.payload_type == PayloadType.BINARY
         try:
             extra = self._store_binary(device_id, message) if binary else None

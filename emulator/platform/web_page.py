@@ -7,6 +7,7 @@ redirect, GET) so a reload never sends a command twice. The page needs no api-ke
 the emulator's own console on a loopback address.
 """
 
+import json
 from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -31,6 +32,7 @@ code{font-size:.9em}.on{color:#0a7a2f;font-weight:600}.off{color:#999}
 .note{padding:.5rem .8rem;border-radius:4px;background:#eef6ee}.error{background:#fbeaea}
 form{display:grid;grid-template-columns:8rem 1fr;gap:.5rem;max-width:40rem}
 textarea{min-height:4rem}button{width:10rem}.muted{color:#777}
+ul{margin:0;padding-left:1rem}
 """
 
 _SCRIPT = """
@@ -138,11 +140,18 @@ def _datastreams(streams: list[dict[str, object]]) -> str:
         return "<span class=muted>none</span>"
     items = "".join(
         f"<li><code>{escape(str(stream['id']))}</code> = "
-        f"{escape(str(stream['current_value']))} "
+        f"{escape(_text(stream['current_value']))} "
         f"<span class=muted>{escape(str(stream['update_at']))}</span></li>"
         for stream in streams
     )
     return f"<ul>{items}</ul>"
+
+
+def _text(value: object) -> str:
+    """A value as the page shows it: text as it is, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _binaries(points: list[StoredDatapoint]) -> str:
@@ -152,7 +161,7 @@ def _binaries(points: list[StoredDatapoint]) -> str:
     rows = "".join(
         f"<tr><td><code>{escape(point.device_id)}</code></td>"
         f"<td>{escape(point.datastream_id)}</td><td>{escape(point.at)}</td>"
-        f"<td>{point.size}</td><td><code>{escape(str(point.descriptor))}</code></td></tr>"
+        f"<td>{point.size}</td><td><code>{escape(_text(point.descriptor))}</code></td></tr>"
         for point in points
     )
     head = "<tr><th>Device</th><th>Datastream</th><th>At</th><th>Bytes</th><th>Descriptor</th>"

@@ -44,7 +44,8 @@ async def test_page_shows_devices_streams_binaries_and_escapes(
     assert '<span class="on">online</span>' in page
     assert '<span class="off">offline</span>' in page
     assert "&lt;22.5&gt;" in page
-    assert "&lt;pic&gt;" in page
+    assert "{&quot;ds_id&quot;:&quot;img&quot;,&quot;desc&quot;:&quot;&lt;pic&gt;&quot;}" in page
+    assert "{&quot;index&quot;:&quot;" in page
     assert "<td>4</td>" in page
     await device.close()
 
