@@ -83,6 +83,10 @@ def _savedata_body(message: SaveData) -> bytes:
         flags |= _SAVEDATA_DEVICE
         head += encode_string(message.device_id)
     if message.msg_id is not None:
+        if message.msg_id == 0:
+            # 0 is what AT+CIOTDAT uses for "no acknowledgement"; on the wire that is no id.
+            msg = "SAVEDATA msg_id must be 1..65535 (None asks for no SAVEACK)"
+            raise EdpError(msg)
         flags |= _SAVEDATA_MSG_ID
         head += encode_uint16(message.msg_id)
     return bytes([flags]) + head + bytes([message.payload_type]) + message.payload

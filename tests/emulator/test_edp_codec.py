@@ -197,3 +197,10 @@ def test_decoder_refuses_packets_over_its_limit() -> None:
 def test_savedata_with_device_id_and_msg_id_flags() -> None:
     packet = encode(SaveData(5, bytes.fromhex("0000"), msg_id=2, device_id="d"))
     assert packet.hex() == "8009" + "c0" + "000164" + "0002" + "05" + "0000"
+
+
+def test_savedata_msg_id_zero_is_refused_but_decoded() -> None:
+    with pytest.raises(EdpError, match=r"1\.\.65535"):
+        encode(SaveData.split_string(",;a,1", msg_id=0))
+    packet = bytes.fromhex("8006" + "40" + "0000" + "05" + "0000")
+    assert Decoder().feed(packet) == [SaveData(5, b"\x00\x00", msg_id=0)]
