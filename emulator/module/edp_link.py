@@ -235,6 +235,8 @@ class EdpLink:
     async def _shutdown(self, notify: str | None) -> None:
         """Close once; cancel the other tasks; tell the listener if `notify` gives a reason."""
         was_open, self._open = self._open, False
+        if self._pong is not None and not self._pong.done():
+            self._pong.set_exception(CloudUnreachableError("the link went down"))
         current = asyncio.current_task()
         tasks, self._tasks = self._tasks, []
         for task in tasks:

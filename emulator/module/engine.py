@@ -317,6 +317,9 @@ class Firmware:
         """The link went down by itself; the document prints nothing for it."""
         _LOGGER.debug("EDP link down: %s", reason)
         self.link = None
+        for waiter in self._ack_waiters.values():  # no acknowledgement can come any more
+            if not waiter.done():
+                waiter.set_exception(CloudUnreachableError(reason))
 
     # --- standard commands ------------------------------------------------------------------
 

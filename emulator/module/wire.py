@@ -37,6 +37,8 @@ class PtyPort:
         self._master = -1
         self._slave = -1
         self.overrun_bytes = 0
+        """Bytes lost because no client read them (see `stall_limit`)."""
+        self.stall_limit = WRITE_STALL_LIMIT
 
     @property
     def is_open(self) -> bool:
@@ -110,7 +112,7 @@ class PtyPort:
         master = self._master
         loop.add_writer(master, ready.set_result, None)
         try:
-            async with asyncio.timeout(WRITE_STALL_LIMIT):
+            async with asyncio.timeout(self.stall_limit):
                 await ready
         except TimeoutError:
             return False

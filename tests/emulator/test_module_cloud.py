@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
 
-from emulator.edp import ConnReq, ConnResp, Message, PingReq, SaveAck, SaveData
+from emulator.edp import (
+    ConnClose,
+    ConnReq,
+    ConnResp,
+    EncryptReq,
+    Message,
+    PingReq,
+    SaveAck,
+    SaveAckJson,
+    SaveData,
+    Unknown,
+)
 from emulator.module import ConnectMode, Dialect, ModuleConfig
 from emulator.platform import DEFAULT_MASTER_KEY, DEFAULT_PROJECT_ID, SaveAckForm
 
@@ -21,6 +33,8 @@ from .module_support import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from emulator.module import ModuleEmulator
     from emulator.platform import PlatformEmulator
 
@@ -437,8 +451,6 @@ async def test_send_when_the_platform_hung_up_first_is_111() -> None:
         if isinstance(message, ConnReq):
             return [ConnResp(0)]
         if isinstance(message, SaveData) and message.msg_id is not None:
-            from emulator.edp import ConnClose  # noqa: PLC0415  # only this script needs it
-
             return [SaveAck(message.msg_id), ConnClose(0)]
         return []
 
@@ -552,3 +564,91 @@ async def test_a_platform_hang_up_takes_the_link_down() -> None:
         await platform.wait_online(device_id, online=False)
         await port.ask("AT+CIOTPING", framed("+ERR"))
         await port.ask("AT+CIOTSTATUS", framed("+OK=Device_down"))
+
+
+# --- EDP failures the platform emulator does not make ------------------------------------------
+
+
+def hang_up_on_login(_peer: EdpPeer, message: Message) -> list[Message] | None:
+    """Close the connection instead of answering CONNREQ."""
+    return None if isinstance(message, ConnReq) else []
+
+
+def no_key_exchange(_peer: EdpPeer, message: Message) -> list[Message] | None:
+    """Answer ENCRYPTREQ with a CONNRESP (no ENCRYPTRESP)."""
+    return [ConnResp(0)] if isinstance(message, EncryptReq) else []
+
+
+@pytest.mark.parametrize(("script", "encrypt"), [(hang_up_on_login, 0), (no_key_exchange, 1)])
+async def test_a_broken_login_exchange_is_109(
+    script: Callable[[EdpPeer, Message], list[Message] | None], encrypt: int
+) -> None:
+    peer = EdpPeer(script=script)
+    await peer.start()
+    async with running(edp_port=peer.port) as module, attached(module) as port:
+        await port.ask('AT+CIOTCONNECTPARA=1,"1","k"', framed("+OK"))
+        await port.ask(f"AT+CIOTSTART={encrypt}", framed("+ERR=-109"))
+    await peer.stop()
+
+
+def refusing_json_acks(_peer: EdpPeer, message: Message) -> list[Message] | None:
+    """Log in, then refuse every save with a JSON SAVEACK and greet with a PUSHDATA."""
+    if isinstance(message, ConnReq):
+        return [ConnResp(0), Unknown(0x30, b"\x00\x00hi")]
+    if isinstance(message, SaveData):
+        return [SaveAckJson({"errno": 6, "error": "invalid parameter"})]
+    return []
+
+
+async def test_a_refused_save_prints_no_success() -> None:
+    peer = EdpPeer(script=refusing_json_acks)
+    await peer.start()
+    config = ModuleConfig(ping_timeout=0.2)
+    async with running(edp_port=peer.port, config=config) as module, attached(module) as port:
+        await port.ask('AT+CIOTCONNECTPARA=1,"1","k"', framed("+OK"))
+        await port.ask("AT+CIOTSTART=0", framed("+OK"))
+        await port.ask('AT+CIOTDAT=3,1,"a,,1"', framed("+OK"))
+        await peer.wait_for(SaveData)
+        await port.ask("AT+CIOTPING", framed("+ERR"))  # the peer answers no ping either
+        assert b"SAVE succ" not in module.printed
+    await peer.stop()
+
+
+def garbage_after_login(_peer: EdpPeer, message: Message) -> list[Message] | None:
+    """Log in, then send a packet with a bad type byte when the device pings."""
+    if isinstance(message, ConnReq):
+        return [ConnResp(0)]
+    if isinstance(message, PingReq):
+        return [Unknown(0x31, b"")]
+    return []
+
+
+async def test_garbage_from_the_platform_drops_the_link() -> None:
+    peer = EdpPeer(script=garbage_after_login)
+    await peer.start()
+    config = ModuleConfig(ping_timeout=5)
+    async with running(edp_port=peer.port, config=config) as module, attached(module) as port:
+        await port.ask('AT+CIOTCONNECTPARA=1,"1","k"', framed("+OK"))
+        await port.ask("AT+CIOTSTART=0", framed("+OK"))
+        await port.ask("AT+CIOTPING", framed("+ERR"))  # the link fails before any PINGRESP
+        await port.ask("AT+CIOTSTATUS", framed("+OK=Device_down"))
+    await peer.stop()
+
+
+def close_on_save(_peer: EdpPeer, message: Message) -> list[Message] | None:
+    """Log in, then hang up when data arrives."""
+    if isinstance(message, ConnReq):
+        return [ConnResp(0)]
+    return None if isinstance(message, SaveData) else []
+
+
+async def test_send_whose_link_drops_before_the_ack_is_110_at_once() -> None:
+    peer = EdpPeer(script=close_on_save)
+    await peer.start()
+    async with running(edp_port=peer.port) as module, attached(module) as port:
+        await port.ask('AT+CIOTCONNECTPARA=1,"1","k"', framed("+OK"))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await port.ask('AT+CIOTSEND=0,8,1,"a,,1"', framed("+ERR=-110"))
+        assert loop.time() - started < module.config.send_timeout
+    await peer.stop()

@@ -90,7 +90,7 @@ async def test_unplug_makes_the_port_vanish_and_replug_brings_a_new_one(tmp_path
         except OSError:
             data = b""  # the read failed (EIO): the port is gone
         assert data == b""
-        assert not Path(old_path).exists()
+        assert not await asyncio.to_thread(Path(old_path).exists)
         assert not link.is_symlink()
         await port.close()
         with pytest.raises(OSError, match="No such file"):
@@ -98,6 +98,7 @@ async def test_unplug_makes_the_port_vanish_and_replug_brings_a_new_one(tmp_path
         await module.replug()
         await module.replug()  # plugged in already: nothing happens
         assert link.readlink() == Path(module.serial_path)
+        await module.drained()  # `RDY` went out before this client opens the port
         again = await SerialClient.open(str(link))
         await again.ask("AT", b"AT\r\n" + framed("OK"))  # a fresh boot: echo on
         await again.close()
@@ -118,6 +119,7 @@ async def test_unplug_drops_the_tcp_client_and_refuses_new_ones() -> None:
             assert await reader.read() == b""
         writer.close()
         await module.replug()
+        await module.drained()  # `RDY` went out before this client connects
         client = await SerialClient.open(url)
         await client.ask("AT", b"AT\r\n" + framed("OK"))
         await client.close()

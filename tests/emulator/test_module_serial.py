@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from emulator.module import Dialect, ModuleConfig, parse_dialect
+from emulator.module import Dialect, ModuleConfig, ModuleEmulator, parse_dialect
+from emulator.module.__main__ import build, describe, parse_args, serve
 
 from .module_support import SerialClient, attached, framed, running
 
@@ -136,3 +137,52 @@ def test_dialect_names_parse() -> None:
     assert parse_dialect("ciotcmd, connect_ok") == Dialect.CIOTCMD | Dialect.CONNECT_OK
     with pytest.raises(KeyError):
         parse_dialect("nonsense")
+
+
+async def test_bytes_nobody_reads_are_lost_like_a_uart_overrun() -> None:
+    async with running() as module:
+        module.pty.stall_limit = 0.05
+        await module.pty.write(b"x" * 1_000_000)  # far more than a pty buffers
+        assert module.pty.overrun_bytes > 0
+        async with attached(module, echo=True) as port:  # the line works afterwards
+            await port.ask("AT", b"AT\r\n" + framed("OK"))
+
+
+async def test_the_emulator_is_an_async_context_manager() -> None:
+    async with ModuleEmulator() as module:
+        port = await SerialClient.open(module.serial_path)
+        await port.ask("AT", b"AT\r\n" + framed("OK"))
+        await port.close()
+    assert not module.pty.is_open
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_the_command_line_builds_and_describes_a_module(tmp_path: Path) -> None:
+    args = parse_args(
+        [
+            "--dialect=plain_result",
+            f"--link={tmp_path / 'tty'}",
+            "--tcp-port=0",
+            "--control-port=0",
+            "--idle-timeout=7",
+            "--imei=861234567890123",
+        ]
+    )
+    module = build(args)
+    assert module.config.idle_timeout == 7
+    assert module.config.imei == "861234567890123"
+    stop, started = asyncio.Event(), asyncio.Event()
+    task = asyncio.get_running_loop().create_task(serve(module, stop, started))
+    async with asyncio.timeout(5):
+        await started.wait()
+    text = describe(module)
+    assert text.splitlines() == [
+        f"serial: {module.serial_path}",
+        f"link: {tmp_path / 'tty'}",
+        f"tcp: socket://127.0.0.1:{module.tcp_port}",
+        f"control: {module.control_url}",
+    ]
+    async with attached(module, echo=True) as port:
+        await port.ask("AT+CIOTID?", b"AT+CIOTID?\r\n" + framed("ERROR"))
+    stop.set()
+    await task
