@@ -53,14 +53,19 @@ async def serve(platform: PlatformEmulator, stop: asyncio.Event) -> None:
         await stop.wait()
 
 
-async def _main(argv: list[str] | None) -> None:
+async def main(argv: list[str] | None) -> None:
     """Serve until a termination signal arrives."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
-    await serve(build(parse_args(argv)), stop)
+    try:
+        await serve(build(parse_args(argv)), stop)
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(None))
+    asyncio.run(main(None))

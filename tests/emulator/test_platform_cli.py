@@ -1,6 +1,7 @@
 """Running the platform emulator from a shell."""
 
 import asyncio
+import os
 import signal
 import sys
 from typing import TYPE_CHECKING
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from emulator.platform import SaveAckForm
-from emulator.platform.__main__ import build, parse_args, serve
+from emulator.platform.__main__ import build, main, parse_args, serve
 
 if TYPE_CHECKING:
     import pytest
@@ -61,3 +62,18 @@ async def test_command_line_run_and_sigterm(socket_enabled: None) -> None:
     process.send_signal(signal.SIGTERM)
     async with asyncio.timeout(10):
         assert await process.wait() == 0
+
+
+async def test_main_stops_on_sigterm(
+    socket_enabled: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    task = asyncio.create_task(main(["--project-id", "9"]))
+    output = ""
+    async with asyncio.timeout(5):
+        while not output:  # the signal handlers are installed once the line is out
+            await asyncio.sleep(0.01)
+            output = capsys.readouterr().out
+    assert output.startswith("EDP 127.0.0.1:")
+    os.kill(os.getpid(), signal.SIGTERM)
+    async with asyncio.timeout(5):
+        await task
