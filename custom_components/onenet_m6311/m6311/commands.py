@@ -89,6 +89,8 @@ class Command:
     answer_prefixes: tuple[str, ...] = ()
     """Information lines starting with one of these (any case) answer the command by
     themselves: some dialects print no final result after them."""
+    secrets: tuple[str, ...] = ()
+    """The secret values in `line`: kept out of every log while the command runs."""
 
     def encode(self) -> bytes:
         """Return the bytes to write: the line (UTF-8) and CR LF."""
@@ -216,6 +218,7 @@ def set_master_key(key: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command
         line=f"AT+CIOTMKEY={key}",
         timeout=DEFAULT_TIMEOUT,
         redacted_line=f"AT+CIOTMKEY={REDACTED}",
+        secrets=(key,),
     )
     return _check_length(command, _check_line_limit(line_limit))
 
@@ -458,6 +461,7 @@ def connect_device(
         line=f'{prefix}"{master_key}"',
         timeout=DEFAULT_TIMEOUT,
         redacted_line=f'{prefix}"{REDACTED}"',
+        secrets=(master_key,),
     )
     return _check_length(command, _check_line_limit(line_limit))
 
@@ -479,6 +483,7 @@ def connect_project(
         line=f'{prefix}"{auth_value}"',
         timeout=DEFAULT_TIMEOUT,
         redacted_line=f'{prefix}"{REDACTED}"',
+        secrets=(auth_value,),
     )
     return _check_length(command, _check_line_limit(line_limit))
 
@@ -511,14 +516,18 @@ def raw(line: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
         msg = "an AT command must start with AT and hold printable ASCII only, on one line"
         raise M6311ValidationError(msg)
     name = (match["name"] or "AT").upper()
-    redacted = text
+    redacted, secrets = text, tuple[str, ...]()
     if name in _RAW_SECRET_PARAMETERS and "=" in text:
-        redacted = f"{text.split('=', 1)[0]}={REDACTED}"
+        head, parameters = text.split("=", 1)
+        redacted = f"{head}={REDACTED}"
+        # Every parameter may be the secret one; the whole list is one more, as echoed.
+        secrets = (parameters, *(part.strip('" ') for part in parameters.split(",")))
     command = Command(
         name=name,
         line=text,
         timeout=_RAW_TIMEOUTS.get(name, DEFAULT_TIMEOUT),
         redacted_line=redacted,
         answer_prefixes=_RAW_ANSWERS.get(name, ()),
+        secrets=tuple(secret for secret in secrets if secret),
     )
     return _check_length(command, _check_line_limit(line_limit))

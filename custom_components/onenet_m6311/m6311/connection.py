@@ -24,6 +24,7 @@ import serialx
 from . import commands
 from .errors import M6311CommandError, M6311ConnectionError, M6311TimeoutError, error_for_code
 from .models import ConnectionLost, ModuleEvent
+from .redaction import SECRETS, install_log_filter
 from .responses import Final, Info, LineDecoder, Response
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class ModuleConnection:
         """Open the port and start reading it."""
         if self.connected:
             return
+        install_log_filter()
         try:
             async with asyncio.timeout(OPEN_TIMEOUT):
                 reader, writer = await self._open_connection(url=self.url, baudrate=self.baudrate)
@@ -231,18 +233,23 @@ class ModuleConnection:
         self._pending = _Pending(command, future)
         try:
             _LOGGER.debug("Sending %s", command.redacted_line)
-            await self._write(writer, command)
-            try:
-                async with asyncio.timeout(command.timeout):
-                    return await future
-            except TimeoutError:
-                self._needs_resync = True
-                msg = f"{command.name}: no answer from the module within {command.timeout:g} s"
-                raise M6311TimeoutError(msg) from None
+            # serialx logs the bytes, the echo and the answer: keep the secrets out of them.
+            with SECRETS.scoped(command.secrets):
+                await self._write(writer, command)
+                return await self._answer(command, future)
         finally:
             self._pending = None
             if not future.done():
                 future.cancel()
+
+    async def _answer(self, command: Command, future: asyncio.Future[Response]) -> Response:
+        try:
+            async with asyncio.timeout(command.timeout):
+                return await future
+        except TimeoutError:
+            self._needs_resync = True
+            msg = f"{command.name}: no answer from the module within {command.timeout:g} s"
+            raise M6311TimeoutError(msg) from None
 
     @staticmethod
     async def _write(writer: asyncio.StreamWriter, command: Command) -> None:
