@@ -81,10 +81,14 @@ class CloudLink(Protocol):
 class PlatformHttp:
     """The few OneNET HTTP calls AT+CIOTINIT makes, with the master APIKEY."""
 
-    def __init__(self, base_url: str, timeout: float) -> None:
-        """Talk to `base_url` (e.g. `http://127.0.0.1:8080`), giving up after `timeout` s."""
+    def __init__(self, base_url: str, timeout: float, latency: float = 0.0) -> None:
+        """Talk to `base_url` (e.g. `http://127.0.0.1:8080`), giving up after `timeout` s.
+
+        `latency` is the cellular round trip added before each request.
+        """
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.latency = latency
 
     async def create_device(self, master_key: str, title: str) -> str:
         """POST /devices; returns the new device id."""
@@ -115,6 +119,7 @@ class PlatformHttp:
 
     async def _call(self, method: str, path: str, key: str, body: object) -> object:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
+        await cellular_delay(self.latency)
         try:
             async with (
                 aiohttp.ClientSession(timeout=timeout) as session,

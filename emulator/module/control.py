@@ -10,6 +10,7 @@
 | `POST /delay` | `{"seconds": float}` | `delay_answers(seconds)` |
 | `POST /swallow` | `{"count": int}` | `swallow_answers(count)` |
 | `POST /garble` | `{"count": int}` | `garble_output(count)` |
+| `POST /dialect` | `{"dialect": "plain_result|cr_only"}` | `set_dialect(...)` ("" = documented) |
 
 Each POST answers the state, as `GET /state` does.
 """
@@ -21,6 +22,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+
+from .dialect import parse_dialect
 
 if TYPE_CHECKING:
     from .emulator import ModuleEmulator
@@ -45,6 +48,7 @@ class ControlServer:
             "delay": self._delay,
             "swallow": self._swallow,
             "garble": self._garble,
+            "dialect": self._dialect,
         }
         self.app = web.Application()
         self.app.router.add_get("/state", self._state)
@@ -73,6 +77,7 @@ class ControlServer:
             "mode": int(module.mode),
             "online": module.online,
             "echo": module.echo,
+            "dialect": [flag.name for flag in module.dialect],
             "stored": asdict(module.stored),
             "serial_path": module.pty.path if module.pty.is_open else None,
             "link_path": module.link_path,
@@ -119,6 +124,12 @@ class ControlServer:
 
     async def _garble(self, body: dict[str, object]) -> None:
         self.module.garble_output(_count(body["count"]))
+
+    async def _dialect(self, body: dict[str, object]) -> None:
+        value = body["dialect"]
+        if not isinstance(value, str):
+            raise TypeError(value)
+        self.module.set_dialect(parse_dialect(value))
 
 
 def _bool(value: object) -> bool:

@@ -69,7 +69,7 @@ class ModuleEmulator:
         self.firmware = Firmware(
             self.config,
             self.store,
-            PlatformHttp(platform_http_url, self.config.http_timeout),
+            PlatformHttp(platform_http_url, self.config.http_timeout, self.config.cloud_latency),
             link_factory or self._edp_link,
             self.output.write,
         )
@@ -195,6 +195,11 @@ class ModuleEmulator:
     def printed(self) -> bytes:
         """Every byte the module has put on the line (after garbling)."""
         return bytes(self.output.written)
+
+    @property
+    def dialect(self) -> Dialect:
+        """The dialect the module prints in now."""
+        return self.firmware.phrases.dialect
 
     def set_dialect(self, dialect: Dialect) -> None:
         """Switch the dialect while running."""

@@ -412,8 +412,7 @@ class Firmware:
         if not self.network_up:
             return self.phrases.err(Code.WLAN)
         try:
-            await cellular_delay(self.config.cloud_latency)
-            await self._provision(stored.master_key)
+            await self._provision(stored.master_key)  # each HTTP call pays the latency
         except CloudRefusedError:
             return self.phrases.err(Code.INIT_FAILED)
         except CloudUnreachableError:
@@ -599,6 +598,7 @@ class Firmware:
         if msg_id:
             self._ack_waiters[msg_id] = acked
         try:
+            await cellular_delay(self.config.cloud_latency)
             link.send_text(",;" + data, msg_id)
             await link.flush()
             if msg_id:

@@ -652,3 +652,20 @@ async def test_send_whose_link_drops_before_the_ack_is_110_at_once() -> None:
         await port.ask('AT+CIOTSEND=0,8,1,"a,,1"', framed("+ERR=-110"))
         assert loop.time() - started < module.config.send_timeout
     await peer.stop()
+
+
+async def test_every_cloud_operation_pays_the_cellular_latency() -> None:
+    async with (
+        platform_running() as platform,
+        cloud_module(platform, cloud_latency=0.2) as module,
+        attached(module) as port,
+    ):
+        await port.ask(MKEY, MKEY_OK)  # local: no latency
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await port.ask("AT+CIOTINIT", framed("+OK"))  # POST /devices, POST /keys
+        assert loop.time() - started >= 0.4
+        await port.ask("AT+CIOTCONNECTPARA=0", framed("+OK"))
+        started = loop.time()
+        await port.ask('AT+CIOTSEND=0,0,1,"a,,1"', framed("+OK"))  # login, data
+        assert loop.time() - started >= 0.4

@@ -179,6 +179,11 @@ async def test_the_control_api_drives_every_fault(tmp_path: Path) -> None:
         await post("/garble", {"count": 1})
         await port.ask("AT", b"\x8d" + framed("OK")[1:])
         await post("/delay", {"seconds": 0})
+        changed = await post("/dialect", {"dialect": "plain_result|cr_only"})
+        assert changed["dialect"] == ["PLAIN_RESULT", "CR_ONLY"]
+        await port.ask("AT+CIOTID?", b"\rERROR\r")
+        await post("/dialect", {"dialect": ""})
+        await port.ask("AT+CIOTID?", framed("+ERR=-103"))
         await post("/network", {"up": False})
         await port.ask("AT+CSQ", framed("+CSQ: 99,99", "OK"))
         await post("/network", {"up": True})
@@ -198,6 +203,8 @@ async def test_the_control_api_drives_every_fault(tmp_path: Path) -> None:
             ("/network", {"up": 1}),
             ("/network", {}),
             ("/delay", [1]),
+            ("/dialect", {"dialect": "nonsense"}),
+            ("/dialect", {"dialect": 3}),
         ]:
             async with http.post(url + path, json=body) as response:
                 assert response.status == 400, path
