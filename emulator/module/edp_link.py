@@ -211,8 +211,9 @@ class EdpLink:
                 self._listener.on_save_ack(message.msg_id)
         elif isinstance(message, SaveAckJson):
             # The JSON form names no message id: it acknowledges the oldest one waiting.
-            if self._unacked and message.payload.get("errno", 0) == 0:
-                self._listener.on_save_ack(self._unacked.popleft())
+            msg_id = self._unacked.popleft() if self._unacked else None
+            if msg_id is not None and message.payload.get("errno", 0) == 0:
+                self._listener.on_save_ack(msg_id)
         elif isinstance(message, CmdReq):
             reply = self._listener.on_command(message.cmd_id, message.body)
             with contextlib.suppress(CloudUnreachableError):
@@ -237,6 +238,10 @@ class EdpLink:
         was_open, self._open = self._open, False
         if self._pong is not None and not self._pong.done():
             self._pong.set_exception(CloudUnreachableError("the link went down"))
+        if was_open and notify is not None:
+            # At once, before any await: the module must not see a half-closed link as its own
+            # after it has already opened a new one.
+            self._listener.on_closed(notify)
         current = asyncio.current_task()
         tasks, self._tasks = self._tasks, []
         for task in tasks:
@@ -251,5 +256,3 @@ class EdpLink:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
-        if was_open and notify is not None:
-            self._listener.on_closed(notify)

@@ -219,6 +219,8 @@ class Firmware:
         self.upload = None
         self.answer_delay = 0.0
         self.swallow = 0
+        self._held_acks.clear()
+        self._stashed_acks.clear()
 
     async def drop_link(self) -> None:
         """Close the EDP link if one is up (fault injection, reboot, radio off)."""
