@@ -91,6 +91,8 @@ class EdpPeer:
     script: Script | None = None
     received: list[Message] = field(default_factory=list)
     message_seen: asyncio.Event = field(default_factory=asyncio.Event)
+    disconnected: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a device's connection ends (whichever side closed it)."""
     port: int = 0
     _server: asyncio.Server | None = None
     _writers: list[asyncio.StreamWriter] = field(default_factory=list)
@@ -136,6 +138,7 @@ class EdpPeer:
             return
         finally:
             writer.close()
+            self.disconnected.set()
 
     def _answer(self, message: Message) -> list[Message] | None:
         if self.script is not None:

@@ -530,28 +530,34 @@ async def test_the_command_reply_is_configurable() -> None:
 
 
 async def test_the_link_drops_after_the_idle_limit() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform, config=ModuleConfig(idle_timeout=0.3)) as module,
-        attached(module) as port,
-    ):
-        device_id = await online_device(platform, module, port)
-        await platform.wait_online(device_id, online=False)
+    peer = EdpPeer()  # a platform that never hangs up by itself
+    await peer.start()
+    config = ModuleConfig(idle_timeout=0.3)
+    async with running(edp_port=peer.port, config=config) as module, attached(module) as port:
+        await port.ask('AT+CIOTCONNECTPARA=1,"1","k"', framed("+OK"))
+        await port.ask("AT+CIOTSTART=0", framed("+OK"))
+        async with asyncio.timeout(5):
+            await peer.disconnected.wait()  # the module closed the connection
         await port.ask("AT+CIOTSTATUS", framed("+OK=Device_down"))
         await port.ask('AT+CIOTDAT=0,1,"a,,1"', framed("+ERR=-105"))
+    await peer.stop()
 
 
 async def test_traffic_keeps_the_link_up() -> None:
+    config = ModuleConfig(idle_timeout=0.4)
     async with (
         platform_running() as platform,
-        cloud_module(platform, config=ModuleConfig(idle_timeout=0.4)) as module,
+        cloud_module(platform, config=config, cloud_latency=0.15) as module,
         attached(module) as port,
     ):
         device_id = await online_device(platform, module, port)
-        for _ in range(4):  # each ping restarts the idle time; 4 x 0.15 s > 0.4 s in all
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for _ in range(4):  # each ping waits 0.15 s of latency, then restarts the idle time
             await port.ask("AT+CIOTPING", framed("+OK PING succ!"))
-            await port.ask('AT+CIOTSEND=0,0,1,"a,,1"', framed("+ERR=-106"))
+        assert loop.time() - started > config.idle_timeout
         assert platform.is_online(device_id)
+        await port.ask("AT+CIOTSTATUS", framed("+OK=device_up"))
 
 
 async def test_a_platform_hang_up_takes_the_link_down() -> None:
@@ -683,3 +689,36 @@ async def test_a_json_saveack_after_a_binary_names_the_binary_msg_id() -> None:
         await port.ask("AT+CIOTBINSET=3,bin1,1", framed("+OK"))
         await port.ask("AT+CIOTBINSEND=1,7F", framed("+OK", "BIN SEND OVER!", "SAVE succ!msg:3"))
         await port.ask("AT+CIOTBINEND", framed("+OK="))
+
+
+async def test_the_wire_bytes_match_the_edp_document() -> None:
+    """Raw TCP, no codec: CONNREQ is the document's worked example, SAVEDATA its layout."""
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await received.put(await reader.readexactly(27))
+        writer.write(bytes.fromhex("20020000"))
+        await received.put(await reader.readexactly(28))
+        writer.write(bytes.fromhex("9004400001" + "00"))
+        await received.put(await reader.readexactly(2))
+        writer.write(bytes.fromhex("d000"))
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    edp_port = server.sockets[0].getsockname()[1]
+    config = ModuleConfig(idle_timeout=300)
+    async with running(edp_port=edp_port, config=config) as module, attached(module) as port:
+        await port.ask('AT+CIOTCONNECTPARA=1,"43101","abcdefg"', framed("+OK"))
+        await port.ask("AT+CIOTSTART=0", framed("+OK"))
+        assert await received.get() == bytes.fromhex(
+            "10 19 00 03 45 44 50 01 40 01 2C 00 05 34 33 31 30 31 00 07 61 62 63 64 65 66 67"
+        )
+        await port.ask('AT+CIOTDAT=1,2,"temp,,22.5;hum,,60"', framed("+OK", "SAVE succ!msg:1"))
+        text = b",;temp,,22.5;hum,,60"
+        assert await received.get() == bytes.fromhex("80 1a 40 00 01 05 00 14") + text
+        await port.ask("AT+CIOTPING", framed("+OK PING succ!"))
+        assert await received.get() == bytes.fromhex("c0 00")
+        await port.ask("AT+CIOTQUIT", framed("+OK"))
+    server.close()
+    await server.wait_closed()
