@@ -193,7 +193,7 @@ class ModuleEmulator:
 
     @property
     def printed(self) -> bytes:
-        """Every byte the module has put on the line (after garbling)."""
+        """The last MiB the module has put on the line (after garbling)."""
         return bytes(self.output.written)
 
     @property

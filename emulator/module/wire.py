@@ -23,6 +23,9 @@ BITS_PER_BYTE = 10
 WRITE_STALL_LIMIT = 1.0
 """Seconds to wait for a client that reads nothing before the bytes are lost (a UART overrun)."""
 
+WRITTEN_KEPT = 1 << 20
+"""How many of the last printed bytes `OutputPump.written` keeps for inspection."""
+
 type DataCallback = Callable[[bytes], None]
 
 
@@ -226,7 +229,7 @@ class OutputPump:
         self._idle = asyncio.Event()
         self._idle.set()
         self.written = bytearray()
-        """Everything printed so far (for inspection in tests)."""
+        """The last `WRITTEN_KEPT` bytes printed (for inspection in tests)."""
 
     def start(self) -> None:
         """Start the writer task."""
@@ -266,6 +269,8 @@ class OutputPump:
                 chunk += self._queue.get_nowait()
             data = self._garbler.apply(bytes(chunk))
             self.written += data
+            if len(self.written) > WRITTEN_KEPT:  # a long demo run must not grow without end
+                del self.written[: len(self.written) - WRITTEN_KEPT]
             # A slice is delivered once its last bit is out: sleep per slice (about 10 ms of
             # line time), never per byte, and against a running deadline so nothing drifts.
             for start in range(0, len(data), self._slice):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from emulator.module import Dialect, ModuleConfig, ModuleEmulator, parse_dialect
+from emulator.module import wire
 from emulator.module.__main__ import build, describe, parse_args, serve
 
 from .module_support import SerialClient, attached, framed, running
@@ -186,3 +187,12 @@ async def test_the_command_line_builds_and_describes_a_module(tmp_path: Path) ->
         await port.ask("AT+CIOTID?", b"AT+CIOTID?\r\n" + framed("ERROR"))
     stop.set()
     await task
+
+
+async def test_only_the_newest_output_is_kept_for_inspection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wire, "WRITTEN_KEPT", 8)
+    async with running() as module, attached(module) as port:
+        await port.ask("AT+CGSN", framed("867567041234567", "OK"))
+        assert module.printed == b"\r\n\r\nOK\r\n"
