@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from emulator.module import Dialect, ModuleConfig, ModuleEmulator, parse_dialect
-from emulator.module import wire
+from emulator.module import Dialect, ModuleConfig, ModuleEmulator, parse_dialect, wire
 from emulator.module.__main__ import build, describe, parse_args, serve
 
 from .module_support import SerialClient, attached, framed, running
