@@ -15,7 +15,8 @@ class Dialect(enum.Flag):
 
     DOCUMENTED = 0
     PLAIN_RESULT = enum.auto()
-    """`OK` / `ERROR` instead of `+OK` / `+ERR` (an error code is then lost, as in V.25ter)."""
+    """`OK` / `ERROR` instead of `+OK` / `+ERR`, as V.25ter final result codes: an error code
+    is lost, and a value comes first as an information line `+<CMD>: <value>`."""
     PING_COLON = enum.auto()
     """`+CIOTPING: OK` instead of `+OK PING succ!`."""
     STATUS_NUMERIC = enum.auto()
@@ -57,10 +58,11 @@ class Phrases:
         eol = self.eol
         return b"".join(eol + line + eol for line in lines)
 
-    def ok(self, value: str | None = None) -> list[bytes]:
-        """Success of a CIOT command, `+OK` or `+OK=<value>`."""
+    def ok(self, value: str | None = None, name: str = "") -> list[bytes]:
+        """Success of a CIOT command, `+OK` or `+OK=<value>`; `name` is the command (`+CIOTID`)."""
         if Dialect.PLAIN_RESULT in self.dialect:
-            return [*([value.encode()] if value else []), b"OK"]
+            info = [f"{name}: {value}".encode()] if value else []
+            return [*info, b"OK"]
         return [b"+OK" if value is None else b"+OK=" + value.encode()]
 
     def err(self, code: int | None = None) -> list[bytes]:
@@ -84,7 +86,7 @@ class Phrases:
         if Dialect.STATUS_BARE in self.dialect:
             return [b"CIOTSTATUS:device_up" if up else b"CIOTSTATUS:device_down", *self.ok()]
         # The document writes the two states with different capitals; kept byte for byte.
-        return self.ok("device_up" if up else "Device_down")
+        return self.ok("device_up" if up else "Device_down", "+CIOTSTATUS")
 
     def started(self) -> list[bytes]:
         """The answer to a successful AT+CIOTSTART."""

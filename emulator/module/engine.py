@@ -373,21 +373,25 @@ class Firmware:
         # A new master key orphans the device made with the old one: both are forgotten.
         stored.master_key, stored.device_id, stored.device_key = values[0], None, None
         await self.store.save()
-        return self.phrases.ok(values[0])
+        return self.phrases.ok(values[0], command.name)
 
     async def _id(self, command: CommandLine) -> list[bytes]:
         if command.op is not Op.QUERY:
             return self.phrases.err(Code.PARAMETER)
         device_id = self.store.stored.device_id
         return (
-            self.phrases.err(Code.NO_DEVICE_ID) if device_id is None else self.phrases.ok(device_id)
+            self.phrases.err(Code.NO_DEVICE_ID)
+            if device_id is None
+            else self.phrases.ok(device_id, command.name)
         )
 
     async def _key(self, command: CommandLine) -> list[bytes]:
         if command.op is not Op.QUERY:
             return self.phrases.err(Code.PARAMETER)
         key = self.store.stored.device_key
-        return self.phrases.err(Code.NO_DEVICE_KEY) if key is None else self.phrases.ok(key)
+        if key is None:
+            return self.phrases.err(Code.NO_DEVICE_KEY)
+        return self.phrases.ok(key, command.name)
 
     async def _idc(self, command: CommandLine) -> list[bytes]:
         stored = self.store.stored
@@ -443,7 +447,7 @@ class Firmware:
     async def _connectpara(self, command: CommandLine) -> list[bytes]:
         if command.op is Op.QUERY:
             quoted = "".join(f',"{value}"' for value in self.params.values)
-            return self.phrases.ok(f"{int(self.params.mode)}{quoted}")
+            return self.phrases.ok(f"{int(self.params.mode)}{quoted}", command.name)
         values = split_params(command.params) if command.op is Op.SET else None
         arity = {ConnectMode.STORED: 1, ConnectMode.DEVICE: 3, ConnectMode.PROJECT: 4}
         mode = parse_int(values[0], 0, 2) if values else None

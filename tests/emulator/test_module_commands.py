@@ -204,11 +204,16 @@ async def test_mode_0_without_stored_values_cannot_start() -> None:
     ("dialect", "ok", "error", "down"),
     [
         (Dialect.DOCUMENTED, [b"+OK=KEY"], [b"+ERR=-103"], [b"+OK=Device_down"]),
-        (Dialect.PLAIN_RESULT, [b"KEY", b"OK"], [b"ERROR"], [b"Device_down", b"OK"]),
+        (
+            Dialect.PLAIN_RESULT,
+            [b"+CIOTMKEY: KEY", b"OK"],
+            [b"ERROR"],
+            [b"+CIOTSTATUS: Device_down", b"OK"],
+        ),
         (Dialect.STATUS_NUMERIC, [b"+OK=KEY"], [b"+ERR=-103"], [b"+CIOTSTATUS: 0", b"+OK"]),
         (
             Dialect.STATUS_BARE | Dialect.PLAIN_RESULT,
-            [b"KEY", b"OK"],
+            [b"+CIOTMKEY: KEY", b"OK"],
             [b"ERROR"],
             [b"CIOTSTATUS:device_down", b"OK"],
         ),
@@ -234,3 +239,12 @@ async def test_the_dialect_can_change_while_running() -> None:
     async with running() as module, attached(module) as port:
         module.set_dialect(Dialect.PLAIN_RESULT | Dialect.CR_ONLY)
         await port.ask("AT+CIOTID?", b"\rERROR\r")
+
+
+async def test_plain_results_put_values_on_an_information_line() -> None:
+    async with running(dialect=Dialect.PLAIN_RESULT) as module, attached(module) as port:
+        module.stored.device_id, module.stored.device_key = "1088826", "devkey="
+        await port.ask("AT+CIOTID?", framed("+CIOTID: 1088826", "OK"))
+        await port.ask("AT+CIOTKEY?", framed("+CIOTKEY: devkey=", "OK"))
+        await port.ask("AT+CIOTCONNECTPARA?", framed("+CIOTCONNECTPARA: 1", "OK"))
+        await port.ask("AT+CIOTBINEND", framed("ERROR"))
