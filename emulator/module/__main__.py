@@ -28,6 +28,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--state", default=None, help="JSON file for the stored values")
     parser.add_argument("--dialect", default="", help="e.g. plain_result|cr_only")
     parser.add_argument("--baudrate", type=int, default=115200)
+    parser.add_argument(
+        "--check-baudrate", action="store_true", help="a client at another speed sees noise"
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per cloud operation")
     parser.add_argument("--idle-timeout", type=float, default=128.0)
     parser.add_argument("--link", default=None, help="stable symlink to the pty")
@@ -46,6 +49,7 @@ def build(args: argparse.Namespace) -> ModuleEmulator:
         state_path=args.state,
         dialect=parse_dialect(args.dialect),
         baudrate=args.baudrate,
+        check_baudrate=args.check_baudrate,
         cloud_latency=args.latency,
         link_path=args.link,
         tcp_port=args.tcp_port,

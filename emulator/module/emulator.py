@@ -50,13 +50,15 @@ class ModuleEmulator:
         control_port: int | None = None,
         config: ModuleConfig | None = None,
         link_factory: Callable[[LinkListener], CloudLink] | None = None,
+        check_baudrate: bool = False,
     ) -> None:
         """Set the module up; nothing runs before `start`.
 
         `config` overrides the timing and identity defaults (`imei`, `dialect` and
         `cloud_latency` given here win over it). `tcp_port` 0 picks a free port; None serves
         no TCP. `control_port` likewise for the control API. `link_factory` replaces the EDP
-        link (for tests of the AT side alone).
+        link (for tests of the AT side alone). With `check_baudrate`, a client that opens the
+        pty at another speed than `baudrate` exchanges only line noise with the module.
         """
         base = config or ModuleConfig()
         self.config = replace(base, imei=imei, dialect=dialect, cloud_latency=cloud_latency)
@@ -64,6 +66,7 @@ class ModuleEmulator:
         self.store = StateStore(state_path)
         self.garbler = Garbler()
         self.pty = PtyPort(self._feed, link_path)
+        self.pty.required_baudrate = baudrate if check_baudrate else None
         self.tcp = None if tcp_port is None else TcpPort(self._feed, tcp_port)
         self.output = OutputPump(baudrate, self._sinks, self.garbler)
         self.firmware = Firmware(

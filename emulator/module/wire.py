@@ -28,6 +28,21 @@ WRITTEN_KEPT = 1 << 20
 
 type DataCallback = Callable[[bytes], None]
 
+_SPEEDS = {
+    getattr(termios, f"B{rate}"): rate
+    for rate in (
+        *(1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800),
+        *(500000, 576000, 921600, 1000000, 1500000, 2000000, 3000000, 4000000),
+    )
+    if hasattr(termios, f"B{rate}")
+}
+"""termios speed constants to bits per second."""
+
+
+def line_noise(data: bytes) -> bytes:
+    """What a UART makes of bytes sent at another baud rate: junk, never a CR or LF."""
+    return bytes(byte | 0x80 for byte in data)
+
 
 class PtyPort:
     """A pseudo-terminal pair in raw mode; clients open `path` (or the stable `link_path`)."""
@@ -42,6 +57,8 @@ class PtyPort:
         self.overrun_bytes = 0
         """Bytes lost because no client read them (see `stall_limit`)."""
         self.stall_limit = WRITE_STALL_LIMIT
+        self.required_baudrate: int | None = None
+        """When set, a client whose port speed differs exchanges only line noise with us."""
 
     @property
     def is_open(self) -> bool:
@@ -91,11 +108,24 @@ class PtyPort:
             _LOGGER.debug("pty master read failed", exc_info=True)
             return
         if data:
-            self._on_data(data)
+            self._on_data(data if self.speeds_match() else line_noise(data))
+
+    def client_baudrate(self) -> int | None:
+        """The speed the client set on its end of the pty (None: not a standard rate)."""
+        try:
+            attributes = termios.tcgetattr(self._slave)
+        except termios.error:
+            return None
+        return _SPEEDS.get(attributes[5])
+
+    def speeds_match(self) -> bool:
+        """True unless a speed is required and the client's port is set to another one."""
+        required = self.required_baudrate
+        return required is None or self.client_baudrate() == required
 
     async def write(self, data: bytes) -> None:
         """Write all of `data`, waiting while the client is slow, dropping it when it stalls."""
-        view = memoryview(data)
+        view = memoryview(data if self.speeds_match() else line_noise(data))
         while view and self._master >= 0:
             try:
                 written = os.write(self._master, view)

@@ -166,11 +166,13 @@ async def test_the_command_line_builds_and_describes_a_module(tmp_path: Path) ->
             "--control-port=0",
             "--idle-timeout=7",
             "--imei=861234567890123",
+            "--check-baudrate",
         ]
     )
     module = build(args)
     assert module.config.idle_timeout == 7
     assert module.config.imei == "861234567890123"
+    assert module.pty.required_baudrate == 115200
     stop, started = asyncio.Event(), asyncio.Event()
     task = asyncio.get_running_loop().create_task(serve(module, stop, started))
     async with asyncio.timeout(5):
@@ -195,3 +197,17 @@ async def test_only_the_newest_output_is_kept_for_inspection(
     async with running() as module, attached(module) as port:
         await port.ask("AT+CGSN", framed("867567041234567", "OK"))
         assert module.printed == b"\r\n\r\nOK\r\n"
+
+
+async def test_a_client_at_the_wrong_speed_sees_only_line_noise() -> None:
+    async with running(check_baudrate=True) as module:
+        wrong = await SerialClient.open(module.serial_path, baudrate=9600)
+        assert module.pty.client_baudrate() == 9600
+        wrong.send("AT")
+        echo = await wrong.read(4)  # the echo of `AT\r\n`, mangled on the way both ways
+        assert echo == bytes(byte | 0x80 for byte in b"AT\r\n")
+        await wrong.close()
+        async with attached(module, echo=True) as port:  # 115200: the line works
+            # The noise left in the module's line buffer spoils the first command, as it would.
+            await port.ask("AT", b"AT\r\n" + framed("+ERR"))
+            await port.ask("AT", b"AT\r\n" + framed("OK"))
