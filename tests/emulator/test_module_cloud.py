@@ -722,3 +722,49 @@ async def test_the_wire_bytes_match_the_edp_document() -> None:
         await port.ask("AT+CIOTQUIT", framed("+OK"))
     server.close()
     await server.wait_closed()
+
+
+def silent_on_login(_peer: EdpPeer, _message: Message) -> list[Message] | None:
+    """Accept the TCP connection and never answer anything."""
+    return []
+
+
+async def test_send_whose_login_never_ends_is_109_after_the_deadline() -> None:
+    peer = EdpPeer(script=silent_on_login)
+    await peer.start()
+    config = ModuleConfig(send_timeout=0.3)
+    async with running(edp_port=peer.port, config=config) as module, attached(module) as port:
+        await port.ask('AT+CIOTCONNECTPARA=1,"1","k"', framed("+OK"))
+        await port.ask('AT+CIOTSEND=0,0,1,"a,,1"', framed("+ERR=-109"))
+        async with asyncio.timeout(5):
+            await peer.disconnected.wait()  # the half-made connection was closed
+    await peer.stop()
+
+
+async def test_a_reboot_during_a_login_closes_the_connection() -> None:
+    peer = EdpPeer(script=silent_on_login)
+    await peer.start()
+    async with running(edp_port=peer.port) as module, attached(module, echo=True) as port:
+        await port.ask(
+            'AT+CIOTCONNECTPARA=1,"1","k"', b'AT+CIOTCONNECTPARA=1,"1","k"\r\n' + framed("+OK")
+        )
+        port.send("AT+CIOTSTART=0")
+        await peer.wait_for(ConnReq)  # the module is waiting for CONNRESP
+        await module.reboot()
+        async with asyncio.timeout(5):
+            await peer.disconnected.wait()
+        await port.expect(b"AT+CIOTSTART=0\r\n" + framed("RDY"))
+        assert not module.online
+    await peer.stop()
+
+
+async def test_an_ack_faster_than_the_answer_still_follows_it() -> None:
+    async with (
+        platform_running() as platform,
+        cloud_module(platform) as module,
+        attached(module) as port,
+    ):
+        device_id = await online_device(platform, module, port)
+        module.delay_answers(0.3)  # the SAVEACK arrives while `+OK` is held back
+        await port.ask('AT+CIOTDAT=77,1,"a,,1"', framed("+OK", "SAVE succ!msg:77"))
+        assert platform.datapoints(device_id, "a")
