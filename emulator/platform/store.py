@@ -7,6 +7,7 @@ for tests can afford. Moving them to a thread would buy nothing and leave execut
 that the test harness counts as leaks.
 """
 
+import base64
 import json
 import secrets
 import sqlite3
@@ -25,7 +26,7 @@ FIRST_DEVICE_ID = 35270468
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS project (
-    id TEXT PRIMARY KEY, master_key TEXT NOT NULL);
+    id TEXT PRIMARY KEY, master_key TEXT NOT NULL, next_device INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS devices (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
     tags TEXT NOT NULL DEFAULT '[]', location TEXT, private INTEGER NOT NULL DEFAULT 1,
@@ -116,7 +117,7 @@ class Command:
 
 
 class Store:
-    """SQLite storage for one emulated project."""
+    """SQLite storage for one emulated project (one project per database file)."""
 
     def __init__(self, path: str | None, project_id: str, master_key: str) -> None:
         """Open (and create) the database; in memory when `path` is None."""
@@ -125,8 +126,9 @@ class Store:
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.executescript(_SCHEMA)
         self._db.execute(
-            "INSERT OR REPLACE INTO project (id, master_key) VALUES (?, ?)",
-            (project_id, master_key),
+            "INSERT INTO project (id, master_key, next_device) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET master_key = excluded.master_key",
+            (project_id, master_key, FIRST_DEVICE_ID),
         )
         self.project_id = project_id
         self.master_key = master_key
@@ -139,8 +141,13 @@ class Store:
 
     def create_device(self, fields: dict[str, Any]) -> str:
         """Insert a device from validated API fields; return its new id."""
-        row = self._db.execute("SELECT MAX(CAST(id AS INTEGER)) FROM devices").fetchone()
-        device_id = str(max(row[0] + 1 if row[0] is not None else 0, FIRST_DEVICE_ID))
+        # A counter, not MAX(id) + 1: a deleted device's id must never come back, or a module
+        # checking "does my device still exist?" would find a stranger under its id.
+        row = self._db.execute(
+            "UPDATE project SET next_device = next_device + 1 WHERE id = ? RETURNING next_device",
+            (self.project_id,),
+        ).fetchone()
+        device_id = str(row[0] - 1)
         self._db.execute(
             "INSERT INTO devices (id, title, description, tags, location, private, auth_info,"
             " protocol, other, create_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -212,8 +219,8 @@ class Store:
     # Keys
 
     def create_key(self, title: str, device_ids: Iterable[str], access_methods: list[str]) -> str:
-        """Make an APIKEY for devices; return it (28 characters, like the platform's)."""
-        key = secrets.token_urlsafe(21)
+        """Make an APIKEY for devices; return it (28 base64 characters, like the platform's)."""
+        key = base64.b64encode(secrets.token_bytes(20)).decode()
         self._db.execute(
             "INSERT INTO keys (key, title, access_methods, create_time) VALUES (?, ?, ?, ?)",
             (key, title, json.dumps(access_methods), beijing_now()),

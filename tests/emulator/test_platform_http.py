@@ -109,6 +109,7 @@ async def test_delete_device(platform_emulator: PlatformEmulator) -> None:
     gone = {"errno": Errno.DEVICE_NOT_EXIST, "error": f"device not exist: {device_id}"}
     assert await call(platform_emulator, "GET", f"/devices/{device_id}") == gone
     assert await call(platform_emulator, "DELETE", f"/devices/{device_id}") == gone
+    assert await _device(platform_emulator) != device_id  # ids are never reused
 
 
 async def test_keys_with_access_methods_at_top_level_or_per_permission(
@@ -196,6 +197,7 @@ async def test_api_key_check(platform_emulator: PlatformEmulator) -> None:
     mine = await _device(platform_emulator)
     other = await _device(platform_emulator)
     key = platform_emulator.create_key(mine)
+    assert len(key) == 28
     missing = {"errno": Errno.AUTH_FAILED, "error": "auth failed: api-key missing"}
     invalid = {"errno": Errno.AUTH_FAILED, "error": "auth failed: invalid api-key"}
     denied = {"errno": Errno.PERMISSION_DENIED, "error": "permission denied: api-key has no access"}
