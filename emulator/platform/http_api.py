@@ -69,6 +69,9 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     except ApiError as err:
         return web.json_response({"errno": err.errno, "error": err.error})
+    except web.HTTPRequestEntityTooLarge:
+        error = "invalid parameter: body too large"
+        return web.json_response({"errno": Errno.INVALID_PARAMETER, "error": error})
     except web.HTTPNotFound, web.HTTPMethodNotAllowed:
         error = f"not found: {request.method} {request.path}"
         return web.json_response({"errno": Errno.NOT_FOUND, "error": error})

@@ -150,6 +150,15 @@ async def test_invalid_commands(
     assert await call(platform_emulator, "POST", path, data=body) == answer
 
 
+async def test_huge_bodies_are_refused_in_the_platform_shape(
+    platform_emulator: PlatformEmulator,
+) -> None:
+    device_id = platform_emulator.create_device("a")
+    path = f"/cmds?device_id={device_id}&timeout=5"
+    answer = await call(platform_emulator, "POST", path, data=bytes(2 * 1024 * 1024))
+    assert answer == {"errno": 6, "error": "invalid parameter: body too large"}
+
+
 async def test_largest_command_and_explicit_defaults(platform_emulator: PlatformEmulator) -> None:
     device_id = platform_emulator.create_device("a")
     device = await _login(platform_emulator, device_id)
