@@ -507,3 +507,28 @@ def test_read_value_error_does_not_repeat_the_answer() -> None:
 )
 def test_signal_strength_in_dbm(rssi: int, dbm: int | None) -> None:
     assert SignalQuality(rssi, 99).dbm == dbm
+
+
+@pytest.mark.parametrize(
+    ("response", "value"),
+    [
+        (Response(lines=(), value=" 1088826 "), "1088826"),
+        (Response(lines=("+CIOTID: 1088826",), value=None), "1088826"),
+        (Response(lines=("+CIOTKEY:abc=",), value=None), "abc="),
+    ],
+)
+def test_read_value_in_both_result_styles(response: Response, value: str) -> None:
+    assert read_value(response) == value
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        Response(lines=(), value=None),
+        Response(lines=("+CIOTID: ",), value=""),
+        Response(lines=("1088826",), value=None),
+    ],
+)
+def test_read_value_refuses_answers_without_one(response: Response) -> None:
+    with pytest.raises(M6311ProtocolError, match="no value"):
+        read_value(response)

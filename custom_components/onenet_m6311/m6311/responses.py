@@ -332,14 +332,23 @@ def read_firmware(response: Response) -> str:
     _unexpected("CGMR", response)
 
 
+_VALUE_LINE = re.compile(r"\+[A-Z][A-Z0-9]*: *(.*)", re.IGNORECASE | re.DOTALL)
+
+
 def read_value(response: Response) -> str:
-    """The value of the final `+OK=<value>` (device ID, device key), surrounding spaces removed.
+    """The value (device ID, device key) of `+OK=<value>`, surrounding spaces removed.
+
+    Firmwares with plain `OK` results print the value as an information line before it,
+    V.25ter style (`+CIOTID: <value>`); that form is read too.
 
     Raises:
         M6311ProtocolError: the answer carried no value, or an empty one. The message does not
             repeat the answer, which may be a secret.
     """
-    if response.value is None or not (value := response.value.strip()):
-        msg = "unexpected answer: the module gave no value"
-        raise M6311ProtocolError(msg)
-    return value
+    candidates = [response.value] if response.value is not None else []
+    candidates += [match[1] for line in response.lines if (match := _VALUE_LINE.fullmatch(line))]
+    for candidate in candidates:
+        if value := candidate.strip():
+            return value
+    msg = "unexpected answer: the module gave no value"
+    raise M6311ProtocolError(msg)
