@@ -60,6 +60,16 @@ def test_manifest_follows_hassfest_and_hacs_rules() -> None:
     assert any(req.startswith("serialx") for req in manifest["requirements"])
 
 
+def test_usb_discovery_matches_only_adapters_that_name_the_module() -> None:
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
+    chips = {(matcher["vid"], matcher["pid"]) for matcher in manifest["usb"]}
+    # CH340, CH9102, CP210x, FTDI FT232R and FT230X.
+    assert {("1A86", "7523"), ("10C4", "EA60"), ("0403", "6001")} <= chips
+    # Generic chips sit in front of every kind of device: a description keeps discovery (and
+    # its probe of the port) to adapters that say they carry an M6311.
+    assert all(matcher["description"] == "*m6311*" for matcher in manifest["usb"])
+
+
 def test_manifest_accepts_the_serialx_home_assistant_pins() -> None:
     manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
     (serialx,) = [Requirement(req) for req in manifest["requirements"] if req.startswith("serialx")]

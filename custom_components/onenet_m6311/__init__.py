@@ -1,1 +1,76 @@
-"""The OneNET M6311 integration: Home Assistant to China Mobile's OneNET through an M6311 module."""
+"""The OneNET M6311 integration: Home Assistant to China Mobile's OneNET through an M6311 module.
+
+This module only sets entries up and unloads them; the link lives in coordinator.py, cloud
+commands in cloud_commands.py, actions in services.py.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from homeassistant.components import usb
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv
+
+from .cloud_commands import async_setup_cloud_commands
+from .const import CONF_BAUDRATE, CONF_DEVICE, DEFAULT_BAUDRATE, DOMAIN, SECRET_KEYS
+from .coordinator import M6311ConfigEntry, M6311Coordinator
+from .m6311 import M6311Client
+from .m6311.redaction import SECRETS
+from .services import async_setup_services
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from homeassistant.helpers.typing import ConfigType
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once for all entries."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> bool:
+    """Open the module link, log in, and set the platforms up."""
+    secrets = [entry.data[key] for key in SECRET_KEYS if entry.data.get(key)]
+    SECRETS.add(secrets)  # kept out of every log, serialx's included, while the entry is loaded
+    entry.async_on_unload(lambda: SECRETS.remove(secrets))
+    port = entry.data[CONF_DEVICE]
+    client = M6311Client(port, baudrate=entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
+    coordinator = M6311Coordinator(hass, entry, client)
+    await coordinator.async_start()
+    # Registered first, so it runs last: the port closes after everything else let go of it.
+    entry.async_on_unload(coordinator.async_stop)
+    entry.runtime_data = coordinator
+    entry.async_on_unload(async_setup_cloud_commands(hass, coordinator))
+    real_port = await hass.async_add_executor_job(os.path.realpath, port)
+    entry.async_on_unload(_watch_usb_port(hass, coordinator, {port, real_port}))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> bool:
+    """Unload the platforms; the link logs out and closes through `async_on_unload`."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+def _watch_usb_port(
+    hass: HomeAssistant, coordinator: M6311Coordinator, paths: set[str]
+) -> Callable[[], None]:
+    """Retry at once when the module's USB adapter is plugged in again."""
+
+    @callback
+    def on_port_event(added: set[usb.USBDevice], removed: set[usb.USBDevice]) -> None:
+        # resolved_device (where the release has it) is the real path behind a by-id link.
+        if any(
+            {device.device, getattr(device, "resolved_device", None)} & paths for device in added
+        ):
+            coordinator.request_reconnect()
+
+    return usb.async_register_port_event_callback(hass, on_port_event)

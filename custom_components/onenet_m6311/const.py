@@ -1,5 +1,45 @@
 """Constants of the OneNET M6311 integration."""
 
+from __future__ import annotations
+
+import logging
 from typing import Final
 
 DOMAIN: Final = "onenet_m6311"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data.
+CONF_DEVICE: Final = "device"
+"""The serial port: a path, a /dev/serial/by-id path, or a socket:// / esphome:// URL."""
+CONF_BAUDRATE: Final = "baudrate"
+CONF_MODE: Final = "mode"
+"""AT+CIOTCONNECTPARA mode: 0 stored device, 1 device ID + master key, 2 project + auth_info."""
+CONF_ENCRYPT: Final = "encrypt"
+CONF_MASTER_KEY: Final = "master_key"
+CONF_DEVICE_ID: Final = "device_id"
+CONF_PROJECT_ID: Final = "project_id"
+CONF_AUTH_KEY: Final = "auth_key"
+CONF_AUTH_VALUE: Final = "auth_value"
+
+SECRET_KEYS: Final = frozenset({CONF_MASTER_KEY, CONF_AUTH_VALUE, "device_key"})
+"""Values never shown in logs, diagnostics or errors."""
+
+# Options.
+CONF_PING_INTERVAL: Final = "ping_interval"
+CONF_ALLOWED_ACTIONS: Final = "allowed_actions"
+
+DEFAULT_BAUDRATE: Final = 115200
+DEFAULT_PING_INTERVAL: Final = 60
+"""Seconds between heartbeats: well inside the module's 128 s idle limit."""
+MAX_PING_INTERVAL: Final = 100
+"""The longest interval allowed: a ping must land before the 128 s idle limit, with margin."""
+
+# Reconnecting.
+BACKOFF_INITIAL: Final = 1.0
+BACKOFF_MAX: Final = 300.0
+REAUTH_AFTER_REFUSALS: Final = 3
+"""Consecutive login refusals (-109) after which the user is asked for new credentials."""
+
+# Bus events.
+EVENT_COMMAND: Final = f"{DOMAIN}_command"
+EVENT_COMMAND_REJECTED: Final = f"{DOMAIN}_command_rejected"

@@ -1,0 +1,431 @@
+"""Set-up in the UI: the port, the connection mode and its credentials, tested before saving.
+
+    user / usb discovery -> (probe: AT, ATE0, AT+CGSN, AT+CIOT?) -> mode menu
+        -> stored_device (mode 0) | device (mode 1) | project (mode 2)
+        -> (a real login: CONNECTPARA, CIOTSTART, CIOTSTATUS, CIOTQUIT) -> entry
+
+Reconfigure walks the same steps for an existing entry; reauth asks only for the mode's
+credentials again. The module's IMEI is the unique id.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import usb
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SerialPortSelector,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .const import (
+    CONF_ALLOWED_ACTIONS,
+    CONF_AUTH_KEY,
+    CONF_AUTH_VALUE,
+    CONF_BAUDRATE,
+    CONF_DEVICE,
+    CONF_DEVICE_ID,
+    CONF_ENCRYPT,
+    CONF_MASTER_KEY,
+    CONF_MODE,
+    CONF_PING_INTERVAL,
+    CONF_PROJECT_ID,
+    DEFAULT_BAUDRATE,
+    DEFAULT_PING_INTERVAL,
+    DOMAIN,
+    MAX_PING_INTERVAL,
+)
+from .login import LoginSettings
+from .m6311 import ConnectMode, Provisioning
+from .probe import (
+    ModuleFound,
+    ProbeError,
+    async_find_module,
+    async_provision,
+    async_try_login,
+)
+from .validation import vol
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.helpers.service_info.usb import UsbServiceInfo
+
+SECTION_SERIAL = "serial"
+MODE_STEPS = {
+    "stored_device": ConnectMode.STORED_DEVICE,
+    "device": ConnectMode.DEVICE_ID,
+    "project": ConnectMode.PROJECT_AUTH,
+}
+SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+TEXT = TextSelector()
+ENCRYPT = {vol.Required(CONF_ENCRYPT, default=False): BooleanSelector()}
+LOST_DEVICE_ERRORS = frozenset({"no_master_key", "no_device"})
+"""Mode 0 errors saying the module no longer holds what the probe found: ask for the key."""
+
+
+def _port_schema(port: str | None = None, baudrate: int = DEFAULT_BAUDRATE) -> vol.Schema:
+    port_key = vol.Required(CONF_DEVICE, default=port) if port else vol.Required(CONF_DEVICE)
+    return vol.Schema(
+        {
+            port_key: SerialPortSelector(),
+            # Nearly every module runs at 115200 8N1, so the baud rate is tucked away.
+            vol.Required(SECTION_SERIAL): section(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_BAUDRATE, default=baudrate): vol.All(
+                            NumberSelector(
+                                NumberSelectorConfig(
+                                    min=1200, max=921600, step=1, mode=NumberSelectorMode.BOX
+                                )
+                            ),
+                            vol.Coerce(int),
+                        )
+                    }
+                ),
+                {"collapsed": True},
+            ),
+        }
+    )
+
+
+def _credentials_schema(mode: ConnectMode, *, provisioned: bool) -> vol.Schema:
+    """The fields each mode needs; mode 0 asks for a master key only if the module lacks one."""
+    match mode:
+        case ConnectMode.STORED_DEVICE:
+            fields = {} if provisioned else {vol.Required(CONF_MASTER_KEY): SECRET}
+        case ConnectMode.DEVICE_ID:
+            fields = {vol.Required(CONF_DEVICE_ID): TEXT, vol.Required(CONF_MASTER_KEY): SECRET}
+        case _:  # ConnectMode.PROJECT_AUTH, the last of the three
+            fields = {
+                vol.Required(CONF_PROJECT_ID): TEXT,
+                vol.Required(CONF_AUTH_KEY): TEXT,
+                vol.Required(CONF_AUTH_VALUE): SECRET,
+            }
+    return vol.Schema({**fields, **ENCRYPT})
+
+
+class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up an M6311 module."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing known about the module."""
+        self._port = ""
+        self._baudrate = DEFAULT_BAUDRATE
+        self._module: ModuleFound | None = None
+        self._unloaded_entry: ConfigEntry | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> M6311OptionsFlow:
+        """The options: heartbeat interval and the cloud's allowed actions."""
+        return M6311OptionsFlow()
+
+    # -- finding the module ----------------------------------------------------------------
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick the port (and, rarely, the baud rate)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = await self._async_probe_port(user_input)
+            if not errors:
+                return await self._async_module_found()
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(_port_schema(), user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
+        """A USB serial adapter of a known kind was plugged in."""
+        port = await self.hass.async_add_executor_job(usb.get_serial_by_id, discovery_info.device)
+        if await self._async_entries_on_port(port):
+            # A configured module's adapter (seen again at start-up, say): the entry holds the
+            # port, and a probe would only fail to open it.
+            return self.async_abort(reason="already_configured")
+        try:
+            self._module = await async_find_module(port, DEFAULT_BAUDRATE)
+        except ProbeError:
+            return self.async_abort(reason="not_m6311")
+        self._port = port
+        await self.async_set_unique_id(self._module.imei, raise_on_progress=False)
+        self._abort_if_unique_id_configured(updates={CONF_DEVICE: port})
+        self.context["title_placeholders"] = {"port": port}
+        return await self.async_step_usb_confirm()
+
+    async def async_step_usb_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask before setting up a discovered module."""
+        if user_input is not None:
+            return await self.async_step_mode()
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="usb_confirm", description_placeholders={"port": self._port}
+        )
+
+    async def _async_probe_port(self, user_input: dict[str, Any]) -> dict[str, str]:
+        port = user_input[CONF_DEVICE]
+        baudrate = user_input[SECTION_SERIAL][CONF_BAUDRATE]
+        await self._async_release_port(port)
+        try:
+            self._module = await async_find_module(port, baudrate)
+        except ProbeError as err:
+            return {"base": err.key}
+        self._port, self._baudrate = port, baudrate
+        return {}
+
+    async def _async_module_found(self) -> ConfigFlowResult:
+        assert self._module is not None  # noqa: S101  # set by the probe just before
+        await self.async_set_unique_id(self._module.imei, raise_on_progress=False)
+        if self.source == SOURCE_RECONFIGURE:
+            self._abort_if_unique_id_mismatch(reason="wrong_module")
+        else:
+            self._abort_if_unique_id_configured(
+                updates={CONF_DEVICE: self._port, CONF_BAUDRATE: self._baudrate}
+            )
+        return await self.async_step_mode()
+
+    # -- the connection mode ---------------------------------------------------------------
+
+    async def async_step_mode(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose how the module logs in to OneNET."""
+        return self.async_show_menu(step_id="mode", menu_options=list(MODE_STEPS))
+
+    async def async_step_stored_device(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Mode 0: the module creates and keeps the device (needs the master APIKEY once)."""
+        return await self._async_credentials_step("stored_device", user_input)
+
+    async def async_step_device(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Mode 1: a device made on the platform, with the project's master APIKEY."""
+        return await self._async_credentials_step("device", user_input)
+
+    async def async_step_project(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Mode 2: the project ID and the device's auth_info key and value."""
+        return await self._async_credentials_step("project", user_input)
+
+    async def _async_credentials_step(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        mode = MODE_STEPS[step_id]
+        provisioned = self._module is not None and (
+            self._module.provisioning is Provisioning.COMPLETE
+        )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                data = await self._async_check_credentials(mode, user_input)
+            except ProbeError as err:
+                errors["base"] = err.key
+                if err.key in LOST_DEVICE_ERRORS and self._module is not None:
+                    # The module lost its device since the probe: the form asks for the key.
+                    self._module = replace(self._module, provisioning=Provisioning.NO_MASTER_KEY)
+                    provisioned = False
+            else:
+                return self._async_finish(data)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                _credentials_schema(mode, provisioned=provisioned), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    async def _async_check_credentials(
+        self, mode: ConnectMode, user_input: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Provision (mode 0) and log in for real; the entry data when all worked."""
+        data: dict[str, Any] = {
+            CONF_DEVICE: self._port,
+            CONF_BAUDRATE: self._baudrate,
+            CONF_MODE: int(mode),
+            **{
+                key: value.strip() if isinstance(value, str) else value
+                for key, value in user_input.items()
+            },
+        }
+        if mode is ConnectMode.STORED_DEVICE:
+            data[CONF_DEVICE_ID] = await async_provision(
+                self._port, self._baudrate, data.get(CONF_MASTER_KEY)
+            )
+        await async_try_login(self._port, self._baudrate, LoginSettings.from_entry_data(data))
+        return data
+
+    def _async_finish(self, data: dict[str, Any]) -> ConfigFlowResult:
+        if self.source in (SOURCE_RECONFIGURE, SOURCE_REAUTH):
+            entry = self._existing_entry()
+            self._unloaded_entry = None  # the reload below brings it back
+            return self.async_update_reload_and_abort(entry, data=data)
+        assert self._module is not None  # noqa: S101  # found before any credentials step
+        return self.async_create_entry(
+            title=f"M6311 {self._module.imei}",
+            data=data,
+            description="device" if CONF_DEVICE_ID in data else None,
+            description_placeholders={"device_id": str(data.get(CONF_DEVICE_ID, ""))},
+        )
+
+    # -- reconfigure and reauth ------------------------------------------------------------
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the port, the baud rate, the mode or the credentials."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = await self._async_probe_port(user_input)
+            if not errors:
+                return await self._async_module_found()
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_port_schema(
+                entry.data[CONF_DEVICE], entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE)
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """OneNET keeps refusing the login: ask for the credentials again."""
+        self._port = entry_data[CONF_DEVICE]
+        self._baudrate = entry_data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE)
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The credentials of the entry's mode."""
+        entry = self._get_reauth_entry()
+        mode = ConnectMode(entry.data[CONF_MODE])
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            await self._async_release_port(self._port)
+            # Mode 0 logs in with what the module stores; a new master key re-provisions it.
+            kept = {
+                k: v for k, v in entry.data.items() if k not in (CONF_MASTER_KEY, CONF_DEVICE_ID)
+            }
+            try:
+                data = await self._async_check_credentials(mode, {**kept, **user_input})
+            except ProbeError as err:
+                errors["base"] = err.key
+            else:
+                return self._async_finish(data)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(
+                _credentials_schema(mode, provisioned=False),
+                {
+                    key: value
+                    for key, value in entry.data.items()
+                    if key in (CONF_DEVICE_ID, CONF_PROJECT_ID, CONF_AUTH_KEY, CONF_ENCRYPT)
+                },
+            ),
+            errors=errors,
+        )
+
+    def _existing_entry(self) -> ConfigEntry:
+        if self.source == SOURCE_REAUTH:
+            return self._get_reauth_entry()
+        return self._get_reconfigure_entry()
+
+    async def _async_release_port(self, port: str) -> None:
+        """Unload an entry holding this port, so the flow can talk to the module.
+
+        A serial port has one user at a time. The entry comes back when the flow ends: by
+        the reload that saving triggers, or by `async_remove` when the flow is abandoned.
+        """
+        for entry in await self._async_entries_on_port(port):
+            if entry.state is ConfigEntryState.LOADED:
+                await self.hass.config_entries.async_unload(entry.entry_id)
+                self._unloaded_entry = entry
+
+    async def _async_entries_on_port(self, port: str) -> list[ConfigEntry]:
+        """The entries using this port under any of its names (a by-id link, the tty itself)."""
+        entries = [
+            entry
+            for entry in self._async_current_entries(include_ignore=False)
+            if CONF_DEVICE in entry.data
+        ]
+
+        def same_port() -> list[ConfigEntry]:
+            real = os.path.realpath(port)
+            return [e for e in entries if os.path.realpath(e.data[CONF_DEVICE]) == real]
+
+        return await self.hass.async_add_executor_job(same_port)
+
+    @callback
+    def async_remove(self) -> None:
+        """Set up again an entry this flow unloaded and did not save."""
+        if self._unloaded_entry is not None:
+            self.hass.config_entries.async_schedule_reload(self._unloaded_entry.entry_id)
+
+
+class M6311OptionsFlow(OptionsFlowWithReload):
+    """Heartbeat interval, and which actions OneNET may call."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                actions = _allowed_actions(user_input.get(CONF_ALLOWED_ACTIONS, []))
+            except vol.Invalid:
+                errors[CONF_ALLOWED_ACTIONS] = "invalid_action"
+            else:
+                return self.async_create_entry(data={**user_input, CONF_ALLOWED_ACTIONS: actions})
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PING_INTERVAL, default=DEFAULT_PING_INTERVAL): vol.All(
+                    NumberSelector(
+                        NumberSelectorConfig(
+                            min=10,
+                            max=MAX_PING_INTERVAL,
+                            step=1,
+                            unit_of_measurement="s",
+                            mode=NumberSelectorMode.BOX,
+                        )
+                    ),
+                    vol.Coerce(int),
+                ),
+                vol.Optional(CONF_ALLOWED_ACTIONS, default=[]): TextSelector(
+                    TextSelectorConfig(multiple=True)
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or self.config_entry.options
+            ),
+            errors=errors,
+        )
+
+
+def _allowed_actions(actions: list[str]) -> list[str]:
+    """Each entry must name an action as `domain.action`; blanks and repeats go."""
+    return sorted({cv.service(action.strip()) for action in actions if action.strip()})

@@ -1,0 +1,334 @@
+"""The module link: opens the port, logs in to OneNET, keeps the login alive, reconnects.
+
+Push, no polling: the coordinator's data changes when something happens on the link (login,
+ping, loss, a cloud command), and entities listen. One supervisor task, owned by the config
+entry and stopped on unload, runs the whole life of the link:
+
+    establish -> keep alive (ping every interval) -> link lost -> back off -> establish ...
+
+The link counts as lost when the port closes (unplug), the module prints a boot line
+(reboot: its temporary settings are gone), a ping fails and AT+CIOTSTATUS says down, or the
+user presses "reconnect". A USB replug or the reconnect button cuts the back-off short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+from .const import (
+    BACKOFF_INITIAL,
+    BACKOFF_MAX,
+    CONF_PING_INTERVAL,
+    DEFAULT_PING_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    REAUTH_AFTER_REFUSALS,
+)
+from .helpers import translated_module_errors
+from .login import LoginSettings, async_login
+from .m6311 import (
+    CloudCommand,
+    ConnectionLost,
+    DeviceConnectError,
+    LinkStatus,
+    M6311Client,
+    M6311ConnectionError,
+    M6311Error,
+    M6311TimeoutError,
+    ModuleBoot,
+    ModuleEvent,
+    NoDeviceIdError,
+    NoDeviceKeyError,
+    Record,
+)
+from .repairs import async_clear_device_lost, async_report_device_lost
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+
+type M6311ConfigEntry = ConfigEntry[M6311Coordinator]
+type CommandListener = Callable[[CloudCommand], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    """What entities show about the link."""
+
+    online: bool = False
+    """Logged in to the OneNET platform."""
+    ping_round_trip: float | None = None
+    """The last heartbeat's round trip, in milliseconds."""
+    signal_dbm: int | None = None
+    commands_received: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleIdentity:
+    """What the module says about itself, read once per set-up."""
+
+    imei: str
+    firmware: str
+
+
+class M6311Coordinator(DataUpdateCoordinator[LinkState]):
+    """Owns the module client and the supervisor task of one config entry."""
+
+    config_entry: M6311ConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: M6311ConfigEntry, client: M6311Client) -> None:
+        """Prepare the link; nothing is opened before `async_start`."""
+        super().__init__(hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=None)
+        self.client = client
+        self.settings = LoginSettings.from_entry_data(entry.data)
+        self.identity: ModuleIdentity | None = None
+        self.data = LinkState()
+        self._link_lost = asyncio.Event()
+        self._retry_now = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._command_listeners: list[CommandListener] = []
+        self._refusals = 0
+        self._msg_id = 0
+        self._exclusive = asyncio.Lock()
+        """Held by multi-command operations (uploads, provisioning) and by each heartbeat."""
+        self._unsubscribe = client.subscribe(self._on_module_event)
+
+    @property
+    def ping_interval(self) -> float:
+        """Seconds between heartbeats (options; within the module's 128 s idle limit)."""
+        return float(self.config_entry.options.get(CONF_PING_INTERVAL, DEFAULT_PING_INTERVAL))
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Connect and log in for the first time; a failure postpones the set-up."""
+        try:
+            await self._establish()
+        except DeviceConnectError as err:
+            await self.client.close()
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="login_refused"
+            ) from err
+        except (NoDeviceIdError, NoDeviceKeyError) as err:
+            await self.client.close()
+            async_report_device_lost(self.hass, self.config_entry)
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN, translation_key="device_lost"
+            ) from err
+        except M6311ConnectionError as err:
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="port_unavailable",
+                translation_placeholders={"port": self.client.url},
+            ) from err
+        except M6311TimeoutError as err:
+            await self.client.close()
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="module_silent",
+                translation_placeholders={"port": self.client.url},
+            ) from err
+        except M6311Error as err:
+            await self.client.close()
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="login_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._supervisor = self.config_entry.async_create_background_task(
+            self.hass, self._supervise(), f"{DOMAIN} link {self.client.url}"
+        )
+
+    async def async_stop(self) -> None:
+        """Stop the supervisor, log out (best effort) and close the port."""
+        self._unsubscribe()
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        if self.client.connected and self.data.online:
+            with contextlib.suppress(M6311Error):
+                await self.client.quit()
+        await self.client.close()
+
+    def require_identity(self) -> ModuleIdentity:
+        """The module's identity; it is known once `async_start` has succeeded."""
+        if self.identity is None:
+            msg = "the module's identity is read by async_start"
+            raise RuntimeError(msg)
+        return self.identity
+
+    async def async_ping(self) -> float:
+        """Ping the platform now; returns the round trip in seconds."""
+        with translated_module_errors():
+            round_trip = await self.client.ping()
+        self._update(ping_round_trip=round(round_trip * 1000, 1))
+        return round_trip
+
+    async def async_send_records(self, records: Sequence[Record], *, wait_ack: bool) -> int:
+        """Send records (AT+CIOTDAT); with `wait_ack`, until the platform stored them."""
+        msg_id = self._next_msg_id() if wait_ack else 0
+        return await self.client.send_data(records, msg_id=msg_id, wait_ack=wait_ack)
+
+    async def async_send_file(self, datastream: str, data: bytes, *, wait_ack: bool) -> str:
+        """Upload bytes to a datastream; heartbeats wait until the upload is over."""
+        msg_id = self._next_msg_id() if wait_ack else 0
+        async with self._exclusive:
+            return await self.client.send_file(datastream, data, msg_id=msg_id)
+
+    async def async_forget_device(self) -> None:
+        """Mode 0: delete the stored device ID and key (AT+CIOTIDC)."""
+        await self.client.clear_device_id()
+
+    async def async_provision(self, master_key: str | None) -> str:
+        """Mode 0: store a master key if given, create the device (AT+CIOTINIT), log in again."""
+        async with self._exclusive:
+            if master_key:
+                await self.client.set_master_key(master_key)
+            await self.client.init_device()
+            device_id = await self.client.read_device_id()
+        self.request_reconnect()
+        return device_id
+
+    def request_reconnect(self) -> None:
+        """Drop the login and connect again now (the reconnect button, a USB replug)."""
+        self._link_lost.set()
+        self._retry_now.set()
+
+    def add_command_listener(self, listener: CommandListener) -> Callable[[], None]:
+        """Call `listener` with every cloud command; returns the call that removes it."""
+        self._command_listeners.append(listener)
+        return lambda: self._command_listeners.remove(listener)
+
+    # -- the supervisor --------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        while True:
+            await self._keep_alive()
+            self._set_offline()
+            await self._reconnect()
+
+    async def _keep_alive(self) -> None:
+        """Ping every interval; return when the link is lost."""
+        while not await self._wait(self._link_lost, self.ping_interval):
+            async with self._exclusive:
+                if not await self._heartbeat():
+                    return
+
+    async def _heartbeat(self) -> bool:
+        """One ping (and a status check when it fails); whether the login is still up."""
+        try:
+            round_trip = await self.client.ping()
+        except M6311ConnectionError:
+            return False
+        except M6311Error as err:
+            LOGGER.debug("Ping failed (%s); checking the login", err)
+            return await self._still_logged_in()
+        signal = await self._read_signal()
+        self._update(ping_round_trip=round(round_trip * 1000, 1), signal_dbm=signal)
+        return True
+
+    async def _still_logged_in(self) -> bool:
+        try:
+            return await self.client.read_status() is LinkStatus.UP
+        except M6311Error:
+            return False
+
+    async def _read_signal(self) -> int | None:
+        try:
+            return (await self.client.read_signal()).dbm
+        except M6311Error as err:
+            LOGGER.debug("Reading the signal quality failed: %s", err)
+            return self.data.signal_dbm
+
+    async def _reconnect(self) -> None:
+        """Try to establish the link until it works, backing off between attempts."""
+        delay = BACKOFF_INITIAL
+        while True:
+            self._link_lost.clear()
+            try:
+                await self._establish()
+            except DeviceConnectError:
+                self._count_refusal()
+            except NoDeviceIdError, NoDeviceKeyError:
+                async_report_device_lost(self.hass, self.config_entry)
+            except M6311Error as err:
+                LOGGER.debug("Reconnecting to %s failed: %s", self.client.url, err)
+            else:
+                return
+            # Jitter keeps several modules (or a module and its cloud) from retrying in step.
+            await self._wait(self._retry_now, delay * random.uniform(0.5, 1.0))  # noqa: S311
+            self._retry_now.clear()
+            delay = min(delay * 2, BACKOFF_MAX)
+
+    async def _establish(self) -> None:
+        """Open the port if needed, set the module up, and log in."""
+        if not self.client.connected:
+            await self.client.close()  # releases what a lost port left behind
+            await self.client.connect()
+        await self.client.disable_echo()  # echo comes back on after a reboot
+        if self.identity is None:
+            self.identity = ModuleIdentity(
+                imei=await self.client.read_imei(), firmware=await self.client.read_firmware()
+            )
+        self._link_lost.clear()
+        await async_login(self.client, self.settings)
+        self._refusals = 0
+        self._set_online()
+
+    def _next_msg_id(self) -> int:
+        """Message ids 1..65535 in turn (0 would mean "no acknowledgement")."""
+        self._msg_id = self._msg_id % 65535 + 1
+        return self._msg_id
+
+    def _count_refusal(self) -> None:
+        self._refusals += 1
+        if self._refusals == REAUTH_AFTER_REFUSALS:
+            LOGGER.warning("OneNET keeps refusing the login; asking for new credentials")
+            self.config_entry.async_start_reauth(self.hass)
+
+    # -- events and state ------------------------------------------------------------------
+
+    def _on_module_event(self, event: ModuleEvent) -> None:
+        if isinstance(event, CloudCommand):
+            self._on_cloud_command(event)
+        elif isinstance(event, ConnectionLost | ModuleBoot):
+            LOGGER.debug("Link event: %s", event)
+            self._link_lost.set()
+
+    def _on_cloud_command(self, command: CloudCommand) -> None:
+        self._update(commands_received=self.data.commands_received + 1)
+        for listener in list(self._command_listeners):
+            listener(command)
+
+    def _set_online(self) -> None:
+        async_clear_device_lost(self.hass, self.config_entry)
+        if not self.data.online:
+            LOGGER.info("OneNET link through %s is up", self.client.url)
+        self._update(online=True)
+
+    def _set_offline(self) -> None:
+        if self.data.online:
+            LOGGER.warning("OneNET link through %s is down; reconnecting", self.client.url)
+        self._update(online=False, ping_round_trip=None)
+
+    def _update(self, **changes: object) -> None:
+        self.async_set_updated_data(replace(self.data, **changes))  # type: ignore[arg-type]
+
+    @staticmethod
+    async def _wait(event: asyncio.Event, seconds: float) -> bool:
+        """Sleep up to `seconds`; True when `event` was set first."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await event.wait()
+                return True
+        return False

@@ -1,0 +1,43 @@
+"""Diagnostics: the entry, the module and the link, with every secret redacted."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.diagnostics import async_redact_data
+
+from .const import SECRET_KEYS
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .coordinator import M6311ConfigEntry
+
+TO_REDACT = {*SECRET_KEYS, "imei", "serial_number", "unique_id", "title"}
+"""Secrets, and the module's IMEI (it identifies the SIM's owner to the operator)."""
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: M6311ConfigEntry
+) -> dict[str, Any]:
+    """What a maintainer needs to see to help, and nothing a stranger may know."""
+    coordinator = entry.runtime_data
+    identity = coordinator.identity
+    return async_redact_data(
+        {
+            "entry": {
+                "title": entry.title,
+                "unique_id": entry.unique_id,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "module": asdict(identity) if identity else None,
+            "link": {
+                **asdict(coordinator.data),
+                "port_open": coordinator.client.connected,
+                "line_limit": coordinator.client.line_limit,
+            },
+        },
+        TO_REDACT,
+    )

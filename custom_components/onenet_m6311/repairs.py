@@ -1,0 +1,122 @@
+"""Repairs: what a user can fix. Mode 0: the module lost the device it stored.
+
+A module in mode 0 logs in with the device ID and key it made with AT+CIOTINIT. When they are
+gone (deleted with AT+CIOTIDC, a new master key stored by another tool, flash wiped), it can
+only log in again once it has made a new device: the repair flow does exactly that, with the
+master APIKEY the entry knows or one the user enters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
+
+from .const import (
+    CONF_BAUDRATE,
+    CONF_DEVICE,
+    CONF_DEVICE_ID,
+    CONF_MASTER_KEY,
+    DEFAULT_BAUDRATE,
+    DOMAIN,
+)
+from .probe import ProbeError, async_provision
+from .validation import vol
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+
+ISSUE_DEVICE_LOST = "device_lost"
+
+
+def issue_id(entry: ConfigEntry) -> str:
+    """The repair issue of one entry."""
+    return f"{ISSUE_DEVICE_LOST}_{entry.entry_id}"
+
+
+def async_report_device_lost(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Tell the user the module lost its device, with a flow that provisions it again."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(entry),
+        is_fixable=True,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_DEVICE_LOST,
+        translation_placeholders={"title": entry.title},
+        data={"entry_id": entry.entry_id},
+    )
+
+
+def async_clear_device_lost(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The module logs in again: the issue is gone."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(entry))
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, Any] | None
+) -> RepairsFlow:
+    """The flow that fixes an issue of this integration."""
+    return DeviceLostRepairFlow(str((data or {})["entry_id"]))
+
+
+class DeviceLostRepairFlow(RepairsFlow):
+    """Provision the module again (AT+CIOTMKEY if a key is given, AT+CIOTINIT), then reload."""
+
+    def __init__(self, entry_id: str) -> None:
+        """Fix one entry."""
+        self._entry_id = entry_id
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Start with the only step."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Ask for a master APIKEY (optional when the entry knows one) and provision."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None:
+            return self.async_abort(reason="entry_removed")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            master_key = (user_input.get(CONF_MASTER_KEY) or "").strip() or entry.data.get(
+                CONF_MASTER_KEY
+            )
+            try:
+                device_id = await self._async_provision(entry, master_key)
+            except ProbeError as err:
+                errors["base"] = err.key
+            else:
+                data = {**entry.data, CONF_DEVICE_ID: device_id}
+                if master_key:
+                    data[CONF_MASTER_KEY] = master_key
+                self.hass.config_entries.async_update_entry(entry, data=data)
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(CONF_MASTER_KEY): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                    )
+                }
+            ),
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )
+
+    async def _async_provision(self, entry: ConfigEntry, master_key: str | None) -> str:
+        # The port has one user at a time: a loaded entry (still retrying) lets go of it.
+        if entry.state is ConfigEntryState.LOADED:
+            await self.hass.config_entries.async_unload(entry.entry_id)
+        return await async_provision(
+            entry.data[CONF_DEVICE],
+            entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE),
+            master_key,
+        )

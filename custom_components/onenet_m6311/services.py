@@ -1,0 +1,191 @@
+"""Actions: send data, upload a file, ping, mode 0 provisioning, and raw AT for troubleshooting.
+
+Registered once in `async_setup`; each call names its config entry. Bad input raises a
+translated `ServiceValidationError`, link or module failures a translated
+`HomeAssistantError` (see helpers.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from homeassistant.components.camera import async_get_image
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import service
+from homeassistant.util import dt as dt_util
+
+from .const import CONF_MASTER_KEY, CONF_MODE, DOMAIN, LOGGER
+from .helpers import translated_module_errors
+from .m6311 import ConnectMode, Record, commands
+from .m6311.redaction import SECRETS
+from .validation import vol
+
+if TYPE_CHECKING:
+    from .coordinator import M6311ConfigEntry, M6311Coordinator
+
+MAX_FILE_BYTES = 3 * 1024 * 1024
+"""OneNET keeps binary datapoints of up to 3 MiB."""
+
+SERVICE_SEND_DATA = "send_data"
+SERVICE_SEND_FILE = "send_file"
+SERVICE_PING = "ping"
+SERVICE_FORGET_DEVICE = "forget_device"
+SERVICE_PROVISION = "provision"
+SERVICE_AT_COMMAND = "at_command"
+
+ENTRY = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
+
+SEND_DATA_SCHEMA = vol.Schema(
+    {
+        **ENTRY,
+        vol.Required("values"): vol.All(dict, vol.Length(min=1)),
+        vol.Optional("time"): cv.datetime,
+        vol.Optional("wait_for_ack", default=False): cv.boolean,
+    }
+)
+SEND_FILE_SCHEMA = vol.Schema(
+    {
+        **ENTRY,
+        vol.Required("datastream"): cv.string,
+        vol.Exclusive("file_path", "source"): cv.string,
+        vol.Exclusive("camera_entity_id", "source"): cv.entity_domain("camera"),
+        vol.Optional("wait_for_ack", default=False): cv.boolean,
+    }
+)
+PING_SCHEMA = vol.Schema(ENTRY)
+FORGET_DEVICE_SCHEMA = vol.Schema(ENTRY)
+PROVISION_SCHEMA = vol.Schema({**ENTRY, vol.Optional(CONF_MASTER_KEY): cv.string})
+AT_COMMAND_SCHEMA = vol.Schema({**ENTRY, vol.Required("command"): cv.string})
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    register = hass.services.async_register
+    register(DOMAIN, SERVICE_SEND_DATA, _send_data, SEND_DATA_SCHEMA, SupportsResponse.OPTIONAL)
+    register(DOMAIN, SERVICE_SEND_FILE, _send_file, SEND_FILE_SCHEMA, SupportsResponse.OPTIONAL)
+    register(DOMAIN, SERVICE_PING, _ping, PING_SCHEMA, SupportsResponse.OPTIONAL)
+    admin = service.async_register_admin_service
+    admin(hass, DOMAIN, SERVICE_FORGET_DEVICE, _forget_device, FORGET_DEVICE_SCHEMA)
+    admin(hass, DOMAIN, SERVICE_PROVISION, _provision, PROVISION_SCHEMA, SupportsResponse.OPTIONAL)
+    admin(hass, DOMAIN, SERVICE_AT_COMMAND, _at_command, AT_COMMAND_SCHEMA, SupportsResponse.ONLY)
+
+
+def _coordinator(call: ServiceCall) -> M6311Coordinator:
+    entry: M6311ConfigEntry = service.async_get_config_entry(
+        call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
+    )
+    return entry.runtime_data
+
+
+async def _send_data(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    when = call.data.get("time")
+    local_time = dt_util.as_local(when) if when is not None else None
+    with translated_module_errors():
+        records = [
+            Record(str(key), value, local_time) for key, value in call.data["values"].items()
+        ]
+        lines = await coordinator.async_send_records(records, wait_ack=call.data["wait_for_ack"])
+    return {"records": len(records), "commands": lines}
+
+
+async def _send_file(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    data = await _file_bytes(call)
+    with translated_module_errors():
+        status = await coordinator.async_send_file(
+            call.data["datastream"], data, wait_ack=call.data["wait_for_ack"]
+        )
+    return {"bytes": len(data), "status": status}
+
+
+async def _file_bytes(call: ServiceCall) -> bytes:
+    hass = call.hass
+    if camera := call.data.get("camera_entity_id"):
+        try:
+            image = await async_get_image(hass, camera)
+        except HomeAssistantError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="camera_failed",
+                translation_placeholders={"entity_id": camera},
+            ) from err
+        data = image.content
+    elif path := call.data.get("file_path"):
+        data = await hass.async_add_executor_job(_read_allowed_file, hass, path)
+    else:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_file")
+    if not data or len(data) > MAX_FILE_BYTES:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="file_size",
+            translation_placeholders={"size": str(len(data)), "max": str(MAX_FILE_BYTES)},
+        )
+    return data
+
+
+def _read_allowed_file(hass: HomeAssistant, path: str) -> bytes:
+    """Read a file under a folder Home Assistant allows (allowlist_external_dirs)."""
+    if not hass.config.is_allowed_path(path):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="path_not_allowed",
+            translation_placeholders={"path": path},
+        )
+    try:
+        return Path(path).read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="file_unreadable",
+            translation_placeholders={"path": path, "error": err.strerror or str(err)},
+        ) from err
+
+
+async def _ping(call: ServiceCall) -> ServiceResponse:
+    round_trip = await _coordinator(call).async_ping()
+    return {"round_trip_ms": round(round_trip * 1000, 1)}
+
+
+def _require_stored_device_mode(coordinator: M6311Coordinator) -> None:
+    if coordinator.config_entry.data[CONF_MODE] != ConnectMode.STORED_DEVICE:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="stored_device_mode_only"
+        )
+
+
+async def _forget_device(call: ServiceCall) -> None:
+    coordinator = _coordinator(call)
+    _require_stored_device_mode(coordinator)
+    with translated_module_errors():
+        await coordinator.async_forget_device()
+
+
+async def _provision(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    _require_stored_device_mode(coordinator)
+    with translated_module_errors():
+        device_id = await coordinator.async_provision(call.data.get(CONF_MASTER_KEY))
+    return {"device_id": device_id}
+
+
+async def _at_command(call: ServiceCall) -> ServiceResponse:
+    coordinator = _coordinator(call)
+    with translated_module_errors():
+        command = commands.raw(call.data["command"])
+        LOGGER.info("Troubleshooting command sent: %s", command.redacted_line)
+        # The answer may hold a secret nobody registered (AT+CIOTKEY? prints the device key).
+        with SECRETS.hiding_traffic():
+            response = await coordinator.client.execute(command)
+    return {"lines": list(response.lines), "value": response.value}

@@ -1,0 +1,160 @@
+"""Fixtures: the emulated OneNET platform and M6311 module, and config entries for them.
+
+The integration talks to the module emulator through a real pseudo-terminal, and the module
+to the platform emulator over real TCP on 127.0.0.1 (so `socket_enabled`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from homeassistant.core import callback
+from homeassistant.helpers.event import async_track_state_change_event
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.onenet_m6311.const import (
+    CONF_AUTH_KEY,
+    CONF_AUTH_VALUE,
+    CONF_BAUDRATE,
+    CONF_DEVICE,
+    CONF_DEVICE_ID,
+    CONF_ENCRYPT,
+    CONF_MASTER_KEY,
+    CONF_MODE,
+    CONF_PROJECT_ID,
+    DOMAIN,
+)
+from emulator.module import ModuleEmulator
+from emulator.platform import PlatformEmulator
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+    from pathlib import Path
+
+    from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+    from homeassistant.core import HomeAssistant, State
+
+IMEI = "867567041234567"
+MASTER_KEY = "syp2wjH2rowlyX1H7bqwynVVnK8="
+AUTH_VALUE = "DcvGb46zAagazMtLuBcVnNk66tg="
+AUTH_INFO = f'{{"SYS":"{AUTH_VALUE}"}}'
+"""What a module sends for auth_info key SYS and that value (OneNET's object form)."""
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Every test here loads this repository's integration."""
+
+
+@pytest.fixture
+async def platform(socket_enabled: None) -> AsyncIterator[PlatformEmulator]:
+    """The emulated OneNET platform (in-memory database)."""
+    emulator = PlatformEmulator(master_key=MASTER_KEY, project_id="23219")
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def module(platform: PlatformEmulator, tmp_path: Path) -> AsyncIterator[ModuleEmulator]:
+    """The emulated M6311 on a pseudo-terminal, talking to the emulated platform.
+
+    Entries use its stable link path (like /dev/serial/by-id/...), which survives a replug.
+    """
+    emulator = ModuleEmulator(
+        platform_http_url=platform.http_url,
+        edp_port=platform.edp_port,
+        imei=IMEI,
+        link_path=tmp_path / "ttyM6311",
+    )
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+def device_id(platform: PlatformEmulator) -> str:
+    """A device made on the platform, with an auth_info for mode 2."""
+    return platform.create_device("home", auth_info=AUTH_INFO)
+
+
+def entry_data(module: ModuleEmulator, mode: int, **credentials: Any) -> dict[str, Any]:
+    """Config entry data for the module in a mode."""
+    return {
+        CONF_DEVICE: module.link_path,
+        CONF_BAUDRATE: 115200,
+        CONF_MODE: mode,
+        CONF_ENCRYPT: False,
+        **credentials,
+    }
+
+
+@pytest.fixture
+def mode1_entry(hass: HomeAssistant, module: ModuleEmulator, device_id: str) -> MockConfigEntry:
+    """An entry in mode 1 (device ID and master APIKEY), added to hass but not set up."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"M6311 {IMEI}",
+        unique_id=IMEI,
+        data=entry_data(module, 1, **{CONF_DEVICE_ID: device_id, CONF_MASTER_KEY: MASTER_KEY}),
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+def mode2_entry(hass: HomeAssistant, module: ModuleEmulator, device_id: str) -> MockConfigEntry:
+    """An entry in mode 2 (project ID and auth_info)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=IMEI,
+        data=entry_data(
+            module,
+            2,
+            **{CONF_PROJECT_ID: "23219", CONF_AUTH_KEY: "SYS", CONF_AUTH_VALUE: AUTH_VALUE},
+        ),
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def wait_for_state(
+    hass: HomeAssistant, entity_id: str, state: str, within: float = 10
+) -> None:
+    """Wait until an entity has a state (it may have it already)."""
+    reached = asyncio.Event()
+
+    @callback
+    def check(*_: object) -> None:
+        current = hass.states.get(entity_id)
+        if current is not None and current.state == state:
+            reached.set()
+
+    check()
+    unsubscribe = async_track_state_change_event(hass, [entity_id], check)
+    try:
+        async with asyncio.timeout(within):
+            await reached.wait()
+    finally:
+        unsubscribe()
+
+
+async def wait_until(predicate: Callable[[], bool], within: float = 10) -> None:
+    """Poll a condition nothing announces (a flow started, a log line written)."""
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110  # nothing announces these: poll
+            await asyncio.sleep(0.02)
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> State:
+    """An entity's state, which must exist."""
+    state = hass.states.get(entity_id)
+    assert state is not None, f"{entity_id} does not exist"
+    return state
+
+
+def state_of_entry(entry: ConfigEntry) -> ConfigEntryState:
+    """An entry's state, read anew (a plain attribute read would be narrowed by mypy)."""
+    return entry.state

@@ -1,0 +1,253 @@
+"""The link through unplugs, reboots and cloud drops, against the emulated module and platform."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from homeassistant.components import usb
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.onenet_m6311 import coordinator as coordinator_module
+from custom_components.onenet_m6311.const import (
+    CONF_DEVICE,
+    CONF_MASTER_KEY,
+    CONF_PING_INTERVAL,
+    DOMAIN,
+)
+
+from .conftest import IMEI, state_of, wait_for_state, wait_until
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from emulator.module import ModuleEmulator
+    from emulator.platform import PlatformEmulator
+
+LINK = "binary_sensor.m6311_4567_cloud_link"
+ROUND_TRIP = "sensor.m6311_4567_ping_round_trip"
+
+
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconnect attempts 50 ms apart instead of 1 s, so the tests take moments."""
+    monkeypatch.setattr(coordinator_module, "BACKOFF_INITIAL", 0.05)
+    monkeypatch.setattr(coordinator_module, "BACKOFF_MAX", 0.2)
+
+
+async def setup(hass: HomeAssistant, entry: MockConfigEntry, ping_interval: float = 0.3) -> None:
+    hass.config_entries.async_update_entry(entry, options={CONF_PING_INTERVAL: ping_interval})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert state_of(hass, LINK).state == STATE_ON
+
+
+async def test_unplug_and_replug(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await setup(hass, mode1_entry)
+    caplog.set_level(logging.INFO, logger="custom_components.onenet_m6311")
+    caplog.clear()
+    await module.unplug()
+    await wait_for_state(hass, LINK, STATE_OFF)
+    assert state_of(hass, ROUND_TRIP).state == STATE_UNAVAILABLE
+    await module.replug()
+    await wait_for_state(hass, LINK, STATE_ON)
+    await platform.wait_online(device_id)
+    down = [r for r in caplog.records if "is down" in r.getMessage()]
+    up = [r for r in caplog.records if "is up" in r.getMessage()]
+    assert (len(down), len(up)) == (1, 1)  # once each, however many retries in between
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_module_reboot_logs_in_again(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    await setup(hass, mode1_entry)
+    commands_before = len(module.commands)
+    await module.reboot()  # mode 1 parameters are forgotten; echo is back on
+    await wait_for_state(hass, LINK, STATE_OFF)
+    await wait_for_state(hass, LINK, STATE_ON)
+    await platform.wait_online(device_id)
+    after = module.commands[commands_before:]
+    assert "ATE0" in after
+    assert any(line.startswith("AT+CIOTCONNECTPARA=1,") for line in after)
+    assert not module.echo
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_cloud_link_drop_is_noticed_by_the_heartbeat(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    await setup(hass, mode1_entry, ping_interval=0.2)
+    await module.drop_cloud()  # the module prints nothing: only a ping can tell
+    await wait_for_state(hass, LINK, STATE_OFF)
+    await wait_for_state(hass, LINK, STATE_ON)
+    await platform.wait_online(device_id)
+    assert module.online
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_heartbeat_reports_round_trip(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    await setup(hass, mode1_entry, ping_interval=0.1)
+    await module.drained()
+    pings = module.commands.count("AT+CIOTPING")
+    while module.commands.count("AT+CIOTPING") < pings + 2:
+        await hass.async_block_till_done()
+        await wait_for_state(hass, LINK, STATE_ON)
+        await module.drained()
+    state = state_of(hass, ROUND_TRIP)
+    assert state.state != STATE_UNAVAILABLE
+    assert float(state.state) >= 0
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_missing_port_postpones_setup(hass: HomeAssistant, module: ModuleEmulator) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=IMEI,
+        data={
+            CONF_DEVICE: "/dev/ttyNOPE",
+            "baudrate": 115200,
+            "mode": 1,
+            "device_id": "1",
+            CONF_MASTER_KEY: "k",
+        },
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "/dev/ttyNOPE" in (entry.reason or "")
+
+
+async def test_silent_module_postpones_setup(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module.swallow_answers(1000)
+    monkeypatch.setattr("custom_components.onenet_m6311.m6311.commands.DEFAULT_TIMEOUT", 0.2)
+    assert not await hass.config_entries.async_setup(mode1_entry.entry_id)
+    assert mode1_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_refused_login_at_setup_asks_for_credentials(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    hass.config_entries.async_update_entry(
+        mode1_entry, data={**mode1_entry.data, CONF_MASTER_KEY: "wrong-key"}
+    )
+    assert not await hass.config_entries.async_setup(mode1_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mode1_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_repeated_refusals_while_reconnecting_ask_for_credentials(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    await setup(hass, mode1_entry)
+    platform.store.delete_device(device_id)  # the device is deleted in the console
+    await module.drop_cloud()
+    await wait_for_state(hass, LINK, STATE_OFF)
+    await wait_until(lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN)))
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_one_lost_ping_answer_is_checked_not_fatal(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("custom_components.onenet_m6311.m6311.commands.PING_TIMEOUT", 0.2)
+    await setup(hass, mode1_entry, ping_interval=0.1)
+    starts = module.commands.count("AT+CIOTSTART=0")
+    statuses = module.commands.count("AT+CIOTSTATUS")
+    module.swallow_answers(1)  # the next answer (a ping's) never comes
+    await wait_until(lambda: module.commands.count("AT+CIOTSTATUS") > statuses)
+    await wait_until(lambda: module.commands.count("AT+CIOTPING") > 3)
+    assert module.commands.count("AT+CIOTSTART=0") == starts  # still logged in: no new login
+    assert state_of(hass, LINK).state == STATE_ON
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_silent_module_after_a_failed_ping_means_reconnecting(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("custom_components.onenet_m6311.m6311.commands.PING_TIMEOUT", 0.2)
+    monkeypatch.setattr("custom_components.onenet_m6311.m6311.commands.DEFAULT_TIMEOUT", 0.2)
+    await setup(hass, mode1_entry, ping_interval=0.1)
+    module.swallow_answers(2)  # the ping's answer and the status check's
+    await wait_for_state(hass, LINK, STATE_OFF)
+    await wait_for_state(hass, LINK, STATE_ON)
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_usb_replug_event_retries_at_once(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    captured: list[Any] = []
+
+    def register(hass: HomeAssistant, callback: Any) -> Any:
+        captured.append(callback)
+        return lambda: None
+
+    monkeypatch.setattr(
+        "custom_components.onenet_m6311.usb.async_register_port_event_callback", register
+    )
+    await setup(hass, mode1_entry, ping_interval=60)
+    starts = module.commands.count("AT+CIOTSTART=0")
+    (on_port_event,) = captured
+    other = usb.USBDevice(
+        device="/dev/ttyOTHER",
+        vid="1A86",
+        pid="7523",
+        serial_number=None,
+        manufacturer=None,
+        description=None,
+    )
+    on_port_event({other}, set())  # another adapter: nothing happens
+    ours = usb.USBDevice(
+        device=str(module.link_path),
+        vid="1A86",
+        pid="7523",
+        serial_number=None,
+        manufacturer=None,
+        description="M6311",
+    )
+    on_port_event({ours}, set())
+    await wait_until(lambda: module.commands.count("AT+CIOTSTART=0") == starts + 1)
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)

@@ -1,0 +1,333 @@
+"""Actions, buttons and diagnostics against the emulated module and platform."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from homeassistant.components.camera import Image
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import Context
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.onenet_m6311.const import (
+    CONF_DEVICE_ID,
+    CONF_MASTER_KEY,
+    DOMAIN,
+)
+from custom_components.onenet_m6311.m6311 import M6311Client
+
+from .conftest import IMEI, MASTER_KEY, entry_data, wait_until
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from homeassistant.auth.models import User
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+    from emulator.module import ModuleEmulator
+    from emulator.platform import PlatformEmulator
+
+
+@pytest.fixture
+async def loaded(hass: HomeAssistant, mode1_entry: MockConfigEntry) -> MockConfigEntry:
+    """The mode 1 entry, set up."""
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    await hass.async_block_till_done()
+    return mode1_entry
+
+
+async def call(
+    hass: HomeAssistant, service: str, entry: MockConfigEntry, **data: Any
+) -> dict[str, Any] | None:
+    response = await hass.services.async_call(
+        DOMAIN,
+        service,
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=service != "forget_device",
+    )
+    return dict(response) if response is not None else None
+
+
+async def test_send_data_arrives_with_its_time(
+    hass: HomeAssistant, loaded: MockConfigEntry, platform: PlatformEmulator, device_id: str
+) -> None:
+    await hass.config.async_set_time_zone("Asia/Shanghai")
+    result = await call(
+        hass,
+        "send_data",
+        loaded,
+        values={"temperature": 22.5, "door": True, "note": "35%"},
+        time="2026-11-23T08:30:00+00:00",
+        wait_for_ack=True,
+    )
+    assert result == {"records": 3, "commands": 1}
+    point = await platform.wait_datapoint(device_id, "temperature")
+    assert point.value == 22.5
+    assert point.at.startswith("2026-11-23 16:30:00")  # sent as Home Assistant's local time
+    assert (await platform.wait_datapoint(device_id, "door")).value == 1
+    assert (await platform.wait_datapoint(device_id, "note")).value == "35%"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"bad key": 1}, {"note": "a,b"}, {"t": float("nan")}, {"k" * 65: 1}],
+)
+async def test_send_data_refuses_bad_input(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator, values: dict[str, Any]
+) -> None:
+    before = list(module.commands)
+    with pytest.raises(ServiceValidationError) as caught:
+        await call(hass, "send_data", loaded, values=values)
+    assert caught.value.translation_key == "invalid_input"
+    assert module.commands == before  # nothing was sent
+
+
+async def test_send_data_while_the_port_is_gone(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    await module.unplug()
+    await wait_until(lambda: not loaded.runtime_data.client.connected)
+    with pytest.raises(HomeAssistantError) as caught:
+        await call(hass, "send_data", loaded, values={"t": 1})
+    assert caught.value.translation_key == "not_connected"
+    await module.replug()
+
+
+async def test_send_file_from_an_allowed_path(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: PlatformEmulator,
+    device_id: str,
+    tmp_path: Path,
+) -> None:
+    picture = tmp_path / "snap.jpg"
+    content = bytes(range(256)) * 8
+    picture.write_bytes(content)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    result = await call(
+        hass, "send_file", loaded, datastream="image", file_path=str(picture), wait_for_ack=True
+    )
+    assert result is not None
+    assert result["bytes"] == len(content)
+    point = await platform.wait_datapoint(device_id, "image")
+    assert point.data == content
+
+
+@pytest.mark.parametrize(
+    ("setup", "key"),
+    [
+        ("outside", "path_not_allowed"),
+        ("missing", "file_unreadable"),
+        ("empty", "file_size"),
+        ("none", "no_file"),
+    ],
+)
+async def test_send_file_refuses_bad_files(
+    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path, setup: str, key: str
+) -> None:
+    hass.config.allowlist_external_dirs = {str(tmp_path / "allowed")}
+    (tmp_path / "allowed").mkdir()
+    (tmp_path / "allowed" / "empty.bin").write_bytes(b"")
+    (tmp_path / "secret.txt").write_text("no")
+    paths = {
+        "outside": str(tmp_path / "secret.txt"),
+        "missing": str(tmp_path / "allowed" / "nope.bin"),
+        "empty": str(tmp_path / "allowed" / "empty.bin"),
+    }
+    extra = {"file_path": paths[setup]} if setup in paths else {}
+    with pytest.raises(ServiceValidationError) as caught:
+        await call(hass, "send_file", loaded, datastream="image", **extra)
+    assert caught.value.translation_key == key
+
+
+async def test_ping_action_and_button(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    result = await call(hass, "ping", loaded)
+    assert result is not None
+    assert result["round_trip_ms"] >= 0
+    pings = module.commands.count("AT+CIOTPING")
+    await hass.services.async_call(
+        "button", "press", {ATTR_ENTITY_ID: "button.m6311_4567_ping"}, blocking=True
+    )
+    assert module.commands.count("AT+CIOTPING") == pings + 1
+
+
+async def test_reconnect_button_logs_in_again(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    starts = module.commands.count("AT+CIOTSTART=0")
+    await hass.services.async_call(
+        "button", "press", {ATTR_ENTITY_ID: "button.m6311_4567_reconnect"}, blocking=True
+    )
+    await wait_until(lambda: module.commands.count("AT+CIOTSTART=0") == starts + 1)
+
+
+async def test_at_command_returns_the_module_lines(
+    hass: HomeAssistant, loaded: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = await call(hass, "at_command", loaded, command="AT+CSQ")
+    assert result is not None
+    assert result["lines"][0].startswith("+CSQ:")
+    result = await call(hass, "at_command", loaded, command=f"AT+CIOTMKEY={MASTER_KEY}")
+    assert MASTER_KEY not in caplog.text
+    with pytest.raises(ServiceValidationError):
+        await call(hass, "at_command", loaded, command="CSQ")
+
+
+async def test_at_command_keeps_unknown_secrets_out_of_logs(
+    hass: HomeAssistant,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    device_id = await provisioned(module)
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=IMEI, data=entry_data(module, 0, **{CONF_DEVICE_ID: device_id})
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    caplog.set_level(logging.DEBUG)
+    result = await call(hass, "at_command", entry, command="AT+CIOTKEY?")
+    assert result is not None
+    device_key = result["value"]
+    assert device_key == module.stored.device_key
+    assert device_key not in caplog.text
+
+
+async def test_admin_actions_refuse_other_users(
+    hass: HomeAssistant, loaded: MockConfigEntry, hass_read_only_user: User
+) -> None:
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "at_command",
+            {"config_entry_id": loaded.entry_id, "command": "AT"},
+            blocking=True,
+            return_response=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+
+
+async def test_mode0_actions_refuse_other_modes(
+    hass: HomeAssistant, loaded: MockConfigEntry
+) -> None:
+    for service in ("forget_device", "provision"):
+        with pytest.raises(ServiceValidationError) as caught:
+            await call(hass, service, loaded)
+        assert caught.value.translation_key == "stored_device_mode_only"
+
+
+async def provisioned(module: ModuleEmulator) -> str:
+    """Provision the module in mode 0 as the config flow would; its device ID."""
+    async with M6311Client(module.link_path or module.serial_path) as client:
+        await client.disable_echo()
+        await client.set_master_key(MASTER_KEY)
+        await client.init_device()
+        return await client.read_device_id()
+
+
+async def test_mode0_forget_and_provision(
+    hass: HomeAssistant, module: ModuleEmulator, platform: PlatformEmulator
+) -> None:
+    device_id = await provisioned(module)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=IMEI,
+        data=entry_data(module, 0, **{CONF_DEVICE_ID: device_id, CONF_MASTER_KEY: MASTER_KEY}),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await platform.wait_online(device_id)
+
+    await call(hass, "forget_device", entry)
+    assert module.stored.device_id is None
+    result = await call(hass, "provision", entry, master_key=MASTER_KEY)
+    assert result is not None
+    new_device = result["device_id"]
+    assert new_device == module.stored.device_id
+    await platform.wait_online(new_device)
+
+
+async def test_diagnostics_redact_secrets(
+    hass: HomeAssistant, loaded: MockConfigEntry, hass_client: ClientSessionGenerator
+) -> None:
+    from pytest_homeassistant_custom_component.components.diagnostics import (  # noqa: PLC0415
+        get_diagnostics_for_config_entry,
+    )
+
+    diagnostics: dict[str, Any] = await get_diagnostics_for_config_entry(hass, hass_client, loaded)
+    text = str(diagnostics)
+    assert MASTER_KEY not in text
+    assert IMEI not in text
+    assert diagnostics["link"]["online"] is True
+    assert diagnostics["entry"]["data"][CONF_MASTER_KEY] == "**REDACTED**"
+
+
+async def test_module_errors_become_translated_errors(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    await module.drop_cloud()  # the module answers CIOTDAT with -105 until it logs in again
+    with pytest.raises(HomeAssistantError) as caught:
+        await call(hass, "send_data", loaded, values={"t": 1})
+    assert caught.value.translation_key == "module_error"
+    assert caught.value.translation_placeholders == {
+        "command": "CIOTDAT",
+        "meaning": "device not online",
+        "code": "-105",
+    }
+
+
+async def test_a_silent_module_times_out_with_a_translated_error(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    module: ModuleEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("custom_components.onenet_m6311.m6311.commands.PING_TIMEOUT", 0.2)
+    module.swallow_answers(1)
+    with pytest.raises(HomeAssistantError) as caught:
+        await call(hass, "ping", loaded)
+    assert caught.value.translation_key == "module_timeout"
+
+
+async def test_send_file_from_a_camera(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: PlatformEmulator,
+    device_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(range(200)) + b"\xff\xd9"
+    asked: list[str] = []
+
+    async def snapshot(hass: HomeAssistant, entity_id: str) -> Image:
+        asked.append(entity_id)
+        return Image(content_type="image/jpeg", content=jpeg)
+
+    # A camera platform would need the demo integration's dependencies; the snapshot call is
+    # Home Assistant's own, so it is the one thing replaced here.
+    monkeypatch.setattr("custom_components.onenet_m6311.services.async_get_image", snapshot)
+    result = await call(
+        hass, "send_file", loaded, datastream="snapshot", camera_entity_id="camera.porch"
+    )
+    assert result == {"bytes": len(jpeg), "status": ""}
+    assert asked == ["camera.porch"]
+    point = await platform.wait_datapoint(device_id, "snapshot")
+    assert point.data == jpeg
+
+
+async def test_send_file_from_a_failing_camera(
+    hass: HomeAssistant, loaded: MockConfigEntry
+) -> None:
+    assert await async_setup_component(hass, "camera", {})
+    with pytest.raises(HomeAssistantError) as caught:
+        await call(hass, "send_file", loaded, datastream="snapshot", camera_entity_id="camera.nope")
+    assert caught.value.translation_key == "camera_failed"

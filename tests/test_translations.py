@@ -1,0 +1,61 @@
+"""The translations: complete, equal in keys, and matching what the code and services use."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.util.yaml import load_yaml_dict
+
+INTEGRATION = Path(__file__).resolve().parents[1] / "custom_components" / "onenet_m6311"
+LANGUAGES = ("en", "zh-Hans")
+
+
+def _load(language: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (INTEGRATION / "translations" / f"{language}.json").read_text(encoding="utf-8")
+    )
+    return data
+
+
+def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    leaves: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            leaves |= _leaves(value, f"{prefix}{key}.")
+        else:
+            leaves[f"{prefix}{key}"] = value
+    return leaves
+
+
+def test_every_language_has_the_same_keys() -> None:
+    english = _leaves(_load("en"))
+    for language in LANGUAGES[1:]:
+        assert set(_leaves(_load(language))) == set(english), language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_placeholders_match_english(language: str) -> None:
+    english = _leaves(_load("en"))
+    for key, text in _leaves(_load(language)).items():
+        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", english[key])), key
+
+
+def test_every_translation_key_the_code_raises_exists() -> None:
+    exceptions = set(_load("en")["exceptions"])
+    source = "\n".join(path.read_text(encoding="utf-8") for path in INTEGRATION.glob("*.py"))
+    used = set(re.findall(r'translation_key="(\w+)"', source))
+    assert used - exceptions == set()
+
+
+def test_every_action_is_described() -> None:
+    services = load_yaml_dict(str(INTEGRATION / "services.yaml"))
+    described = _load("en")["services"]
+    assert set(services) == set(described)
+    for name, service in services.items():
+        assert set(service["fields"]) == set(described[name]["fields"]), name
+    icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
+    assert set(icons["services"]) == set(services)
