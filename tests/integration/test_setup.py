@@ -7,14 +7,18 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_ON
+from pytest_homeassistant_custom_component.common import async_capture_events
 
-from .conftest import MASTER_KEY, state_of, state_of_entry
+from custom_components.onenet_m6311.const import EVENT_COMMAND
+
+from .conftest import MASTER_KEY, state_of, state_of_entry, wait_until
 
 if TYPE_CHECKING:
     import pytest
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+    from emulator.module import ModuleEmulator
     from emulator.platform import PlatformEmulator
 
 LINK = "binary_sensor.m6311_4567_cloud_link"
@@ -50,3 +54,22 @@ async def test_mode2_setup(
     assert state_of(hass, LINK).state == STATE_ON
     assert platform.is_online(device_id)
     assert await hass.config_entries.async_unload(mode2_entry.entry_id)
+
+
+async def test_encrypted_link(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    platform: PlatformEmulator,
+    module: ModuleEmulator,
+    device_id: str,
+) -> None:
+    hass.config_entries.async_update_entry(mode1_entry, data={**mode1_entry.data, "encrypt": True})
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    await hass.async_block_till_done()
+    assert "AT+CIOTSTART=1" in module.commands
+    assert platform.is_online(device_id)
+    events = async_capture_events(hass, EVENT_COMMAND)
+    await platform.send_command(device_id, b"over AES")  # down the encrypted link too
+    await wait_until(lambda: len(events) == 1)
+    assert events[0].data["payload"] == "over AES"
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)

@@ -1,0 +1,93 @@
+"""What a Home Assistant state becomes on OneNET: one documented rule per kind of state.
+
+| state                                   | sent as                                   |
+|-----------------------------------------|-------------------------------------------|
+| a number (`21.5`, `3`)                  | that number                               |
+| on/off, open/closed, home/not_home, ... | 1 / 0 (`BINARY_VALUES`)                   |
+| unavailable, unknown, empty             | not sent (counted as skipped)             |
+| any other text                          | the text, `%` `,` `;` `"` CR LF percent-  |
+|                                         | encoded (`escape_value`: `a,b` -> `a%2Cb`)|
+
+Datastream IDs default to the entity ID with `.` made `_` (`sensor.kitchen_temp` ->
+`sensor_kitchen_temp`), attributes add `__<attribute>`; an ID longer than OneNET's 64
+characters keeps its start and ends in a short hash, so it stays unique.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from typing import TYPE_CHECKING
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.util import dt as dt_util
+
+from .m6311.records import KEY_MAX_LENGTH, escape_value
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+type RecordValue = int | float | str
+
+BINARY_VALUES: dict[str, int] = {
+    "on": 1,
+    "off": 0,
+    "open": 1,
+    "closed": 0,
+    "home": 1,
+    "not_home": 0,
+    "locked": 1,
+    "unlocked": 0,
+    "true": 1,
+    "false": 0,
+    "detected": 1,
+    "clear": 0,
+    "armed": 1,
+    "disarmed": 0,
+}
+"""States that mean yes or no, and the number each becomes."""
+
+NOT_SENT = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN, ""})
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_UNSAFE_KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]")
+_HASH_LENGTH = 8
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # the AT+CIOTDAT time field
+
+
+def record_value(value: object) -> RecordValue | None:
+    """The value to send for a state or attribute value; None when it is not sent."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value if math.isfinite(value) else None
+    text = str(value).strip() if value is not None else ""
+    if text in NOT_SENT:
+        return None
+    return _text_value(text)
+
+
+def _text_value(text: str) -> RecordValue:
+    if _NUMBER.fullmatch(text) and math.isfinite(number := float(text)):
+        # Digits only stay an integer; anything else with a number's shape is a float.
+        return int(text) if text.lstrip("+-").isdigit() else number
+    if (binary := BINARY_VALUES.get(text.casefold())) is not None:
+        return binary
+    return escape_value(text)
+
+
+def default_datastream(entity_id: str, attribute: str | None = None) -> str:
+    """The datastream ID an entity (or one of its attributes) is sent to by default."""
+    base = entity_id.replace(".", "_")
+    if attribute:
+        base = f"{base}__{attribute}"
+    safe = _UNSAFE_KEY_CHARACTERS.sub("_", base)
+    if len(safe) <= KEY_MAX_LENGTH:
+        return safe
+    digest = hashlib.sha1(safe.encode(), usedforsecurity=False).hexdigest()[:_HASH_LENGTH]
+    return f"{safe[: KEY_MAX_LENGTH - _HASH_LENGTH - 1]}_{digest}"
+
+
+def record_time(when: datetime) -> str:
+    """A state's time as OneNET reads it: Home Assistant's local time, to the second."""
+    return dt_util.as_local(when).strftime(_TIME_FORMAT)
