@@ -16,7 +16,9 @@ from homeassistant.helpers import config_validation as cv
 
 from .cloud_commands import async_setup_cloud_commands
 from .const import CONF_BAUDRATE, CONF_DEVICE, DEFAULT_BAUDRATE, DOMAIN, SECRET_KEYS
-from .coordinator import M6311ConfigEntry, M6311Coordinator
+from .coordinator import M6311ConfigEntry, M6311Coordinator, M6311Runtime
+from .forward_settings import ForwardSettings
+from .forwarder import Forwarder
 from .m6311 import M6311Client
 from .m6311.redaction import SECRETS
 from .services import async_setup_services
@@ -47,7 +49,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
     await coordinator.async_start()
     # Registered first, so it runs last: the port closes after everything else let go of it.
     entry.async_on_unload(coordinator.async_stop)
-    entry.runtime_data = coordinator
+    forwarder = Forwarder(hass, entry, coordinator, ForwardSettings.from_options(entry.options))
+    await forwarder.async_start()
+    entry.async_on_unload(forwarder.async_stop)
+    entry.runtime_data = M6311Runtime(link=coordinator, forwarder=forwarder)
     entry.async_on_unload(async_setup_cloud_commands(hass, coordinator))
     real_port = await hass.async_add_executor_job(os.path.realpath, port)
     entry.async_on_unload(_watch_usb_port(hass, coordinator, {port, real_port}))

@@ -27,7 +27,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the cloud link sensor."""
-    async_add_entities([CloudLinkSensor(entry.runtime_data, "cloud_link")])
+    async_add_entities([CloudLinkSensor(entry.runtime_data.link, "cloud_link")])
 
 
 class CloudLinkSensor(M6311Entity, BinarySensorEntity):

@@ -52,7 +52,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the link's buttons."""
-    async_add_entities(LinkButton(entry.runtime_data, description) for description in BUTTONS)
+    async_add_entities(LinkButton(entry.runtime_data.link, description) for description in BUTTONS)
 
 
 class LinkButton(M6311Entity, ButtonEntity):

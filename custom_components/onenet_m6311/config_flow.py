@@ -21,11 +21,9 @@ from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -38,7 +36,6 @@ from homeassistant.helpers.selector import (
 )
 
 from .const import (
-    CONF_ALLOWED_ACTIONS,
     CONF_AUTH_KEY,
     CONF_AUTH_VALUE,
     CONF_BAUDRATE,
@@ -47,15 +44,13 @@ from .const import (
     CONF_ENCRYPT,
     CONF_MASTER_KEY,
     CONF_MODE,
-    CONF_PING_INTERVAL,
     CONF_PROJECT_ID,
     DEFAULT_BAUDRATE,
-    DEFAULT_PING_INTERVAL,
     DOMAIN,
-    MAX_PING_INTERVAL,
 )
 from .login import LoginSettings
 from .m6311 import ConnectMode, Provisioning
+from .options_flow import M6311OptionsFlow
 from .probe import (
     ModuleFound,
     ProbeError,
@@ -383,49 +378,3 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         """Set up again an entry this flow unloaded and did not save."""
         if self._unloaded_entry is not None:
             self.hass.config_entries.async_schedule_reload(self._unloaded_entry.entry_id)
-
-
-class M6311OptionsFlow(OptionsFlowWithReload):
-    """Heartbeat interval, and which actions OneNET may call."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            try:
-                actions = _allowed_actions(user_input.get(CONF_ALLOWED_ACTIONS, []))
-            except vol.Invalid:
-                errors[CONF_ALLOWED_ACTIONS] = "invalid_action"
-            else:
-                return self.async_create_entry(data={**user_input, CONF_ALLOWED_ACTIONS: actions})
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_PING_INTERVAL, default=DEFAULT_PING_INTERVAL): vol.All(
-                    NumberSelector(
-                        NumberSelectorConfig(
-                            min=10,
-                            max=MAX_PING_INTERVAL,
-                            step=1,
-                            unit_of_measurement="s",
-                            mode=NumberSelectorMode.BOX,
-                        )
-                    ),
-                    vol.Coerce(int),
-                ),
-                vol.Optional(CONF_ALLOWED_ACTIONS, default=[]): TextSelector(
-                    TextSelectorConfig(multiple=True)
-                ),
-            }
-        )
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or self.config_entry.options
-            ),
-            errors=errors,
-        )
-
-
-def _allowed_actions(actions: list[str]) -> list[str]:
-    """Each entry must name an action as `domain.action`; blanks and repeats go."""
-    return sorted({cv.service(action.strip()) for action in actions if action.strip()})

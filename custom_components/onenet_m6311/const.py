@@ -43,3 +43,21 @@ REAUTH_AFTER_REFUSALS: Final = 3
 # Bus events.
 EVENT_COMMAND: Final = f"{DOMAIN}_command"
 EVENT_COMMAND_REJECTED: Final = f"{DOMAIN}_command_rejected"
+
+# Forwarding options.
+CONF_FORWARD_ENTITIES: Final = "forward_entities"
+CONF_FORWARD_LABEL: Final = "forward_label"
+CONF_DATASTREAMS: Final = "datastreams"
+"""Entity ID -> datastream ID, where the default (see values.py) is not wanted."""
+CONF_ATTRIBUTES: Final = "attributes"
+"""Entity ID -> attributes forwarded beside its state."""
+CONF_SEND_ON_CHANGE: Final = "send_on_change"
+CONF_SNAPSHOT_INTERVAL: Final = "snapshot_interval"
+CONF_MIN_INTERVAL: Final = "min_interval"
+CONF_BATCH_WINDOW: Final = "batch_window"
+CONF_TIMESTAMPS: Final = "timestamps"
+CONF_ACK_MODE: Final = "ack_mode"
+CONF_OUTBOX_CAPACITY: Final = "outbox_capacity"
+
+DEFAULT_BATCH_WINDOW: Final = 1.0
+DEFAULT_OUTBOX_CAPACITY: Final = 10_000

@@ -55,8 +55,18 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-type M6311ConfigEntry = ConfigEntry[M6311Coordinator]
+    from .forwarder import Forwarder
+
+type M6311ConfigEntry = ConfigEntry[M6311Runtime]
 type CommandListener = Callable[[CloudCommand], None]
+
+
+@dataclass(frozen=True, slots=True)
+class M6311Runtime:
+    """What a loaded entry holds: the module link, and the forwarding that uses it."""
+
+    link: M6311Coordinator
+    forwarder: Forwarder
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +92,7 @@ class ModuleIdentity:
 class M6311Coordinator(DataUpdateCoordinator[LinkState]):
     """Owns the module client and the supervisor task of one config entry."""
 
-    config_entry: M6311ConfigEntry
+    config_entry: ConfigEntry[M6311Runtime]
 
     def __init__(self, hass: HomeAssistant, entry: M6311ConfigEntry, client: M6311Client) -> None:
         """Prepare the link; nothing is opened before `async_start`."""
@@ -92,6 +102,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         self.identity: ModuleIdentity | None = None
         self.data = LinkState()
         self._link_lost = asyncio.Event()
+        self._online = asyncio.Event()
         self._retry_now = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._command_listeners: list[CommandListener] = []
@@ -176,12 +187,12 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
 
     async def async_send_records(self, records: Sequence[Record], *, wait_ack: bool) -> int:
         """Send records (AT+CIOTDAT); with `wait_ack`, until the platform stored them."""
-        msg_id = self._next_msg_id() if wait_ack else 0
+        msg_id = self.next_msg_id() if wait_ack else 0
         return await self.client.send_data(records, msg_id=msg_id, wait_ack=wait_ack)
 
     async def async_send_file(self, datastream: str, data: bytes, *, wait_ack: bool) -> str:
         """Upload bytes to a datastream; heartbeats wait until the upload is over."""
-        msg_id = self._next_msg_id() if wait_ack else 0
+        msg_id = self.next_msg_id() if wait_ack else 0
         async with self._exclusive:
             return await self.client.send_file(datastream, data, msg_id=msg_id)
 
@@ -198,6 +209,10 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             device_id = await self.client.read_device_id()
         self.request_reconnect()
         return device_id
+
+    async def async_wait_online(self) -> None:
+        """Return once the module is logged in (at once if it is)."""
+        await self._online.wait()
 
     def request_reconnect(self) -> None:
         """Drop the login and connect again now (the reconnect button, a USB replug)."""
@@ -285,7 +300,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         self._refusals = 0
         self._set_online()
 
-    def _next_msg_id(self) -> int:
+    def next_msg_id(self) -> int:
         """Message ids 1..65535 in turn (0 would mean "no acknowledgement")."""
         self._msg_id = self._msg_id % 65535 + 1
         return self._msg_id
@@ -312,11 +327,13 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
 
     def _set_online(self) -> None:
         async_clear_device_lost(self.hass, self.config_entry)
+        self._online.set()
         if not self.data.online:
             LOGGER.info("OneNET link through %s is up", self.client.url)
         self._update(online=True)
 
     def _set_offline(self) -> None:
+        self._online.clear()
         if self.data.online:
             LOGGER.warning("OneNET link through %s is down; reconnecting", self.client.url)
         self._update(online=False, ping_round_trip=None)

@@ -22,7 +22,8 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: M6311ConfigEntry
 ) -> dict[str, Any]:
     """What a maintainer needs to see to help, and nothing a stranger may know."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.link
+    forwarder = entry.runtime_data.forwarder
     identity = coordinator.identity
     return async_redact_data(
         {
@@ -37,6 +38,10 @@ async def async_get_config_entry_diagnostics(
                 **asdict(coordinator.data),
                 "port_open": coordinator.client.connected,
                 "line_limit": coordinator.client.line_limit,
+            },
+            "forwarding": {
+                **asdict(forwarder.stats),
+                "following": len(forwarder.following),
             },
         },
         TO_REDACT,

@@ -28,7 +28,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the cloud command event entity."""
-    async_add_entities([CloudCommandEvent(entry.runtime_data, "cloud_command")])
+    async_add_entities([CloudCommandEvent(entry.runtime_data.link, "cloud_command")])
 
 
 class CloudCommandEvent(M6311Entity, EventEntity):

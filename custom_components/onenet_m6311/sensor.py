@@ -12,16 +12,20 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import SIGNAL_STRENGTH_DECIBELS_MILLIWATT, EntityCategory, UnitOfTime
+from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.helpers.event import async_call_later
 
 from .entity import M6311Entity
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .coordinator import LinkState, M6311ConfigEntry, M6311Coordinator
+    from .forwarder import Forwarder, ForwardStats
 
 PARALLEL_UPDATES = 0  # push: entities never poll
 
@@ -63,13 +67,56 @@ SENSORS: tuple[LinkSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ForwardSensorDescription(SensorEntityDescription):
+    """A sensor reading one counter of the forwarding."""
+
+    value_fn: Callable[[ForwardStats], datetime | int | None]
+
+
+FORWARD_SENSORS: tuple[ForwardSensorDescription, ...] = (
+    ForwardSensorDescription(
+        key="records_queued",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda stats: stats.queued,
+    ),
+    ForwardSensorDescription(
+        key="records_sent",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda stats: stats.sent,
+    ),
+    ForwardSensorDescription(
+        key="records_dropped",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda stats: stats.dropped,
+    ),
+    ForwardSensorDescription(
+        key="last_sent",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda stats: stats.last_sent,
+    ),
+)
+
+STATS_WRITE_DELAY = 1.0
+"""Counters change with every record; their sensors are written at most once a second."""
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: M6311ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the link's sensors."""
-    async_add_entities(LinkSensor(entry.runtime_data, description) for description in SENSORS)
+    """Add the link's and the forwarding's sensors."""
+    runtime = entry.runtime_data
+    async_add_entities(LinkSensor(runtime.link, description) for description in SENSORS)
+    async_add_entities(
+        ForwardSensor(runtime.link, runtime.forwarder, description)
+        for description in FORWARD_SENSORS
+    )
 
 
 class LinkSensor(M6311Entity, SensorEntity):
@@ -93,3 +140,55 @@ class LinkSensor(M6311Entity, SensorEntity):
     def native_value(self) -> float | int | None:
         """The current value."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class ForwardSensor(M6311Entity, SensorEntity):
+    """A counter of the forwarding (always available: it counts also while the link is down)."""
+
+    entity_description: ForwardSensorDescription
+
+    def __init__(
+        self,
+        coordinator: M6311Coordinator,
+        forwarder: Forwarder,
+        description: ForwardSensorDescription,
+    ) -> None:
+        """Describe the sensor."""
+        super().__init__(coordinator, description.key)
+        self.entity_description = description
+        self._forwarder = forwarder
+        self._write_pending: CALLBACK_TYPE | None = None
+
+    @property
+    def available(self) -> bool:
+        """Counters are known whatever the link does."""
+        return True
+
+    @property
+    def native_value(self) -> datetime | int | None:
+        """The counter now."""
+        return self.entity_description.value_fn(self._forwarder.stats)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the forwarder's counters while the entity exists."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._forwarder.add_listener(self._counters_changed))
+        self.async_on_remove(self._cancel_pending_write)
+
+    @callback
+    def _counters_changed(self) -> None:
+        if self._write_pending is None:
+            self._write_pending = async_call_later(
+                self.hass, STATS_WRITE_DELAY, self._write_counters
+            )
+
+    @callback
+    def _write_counters(self, _now: datetime) -> None:
+        self._write_pending = None
+        self.async_write_ha_state()
+
+    @callback
+    def _cancel_pending_write(self) -> None:
+        if self._write_pending is not None:
+            self._write_pending()
+            self._write_pending = None

@@ -85,7 +85,7 @@ def _coordinator(call: ServiceCall) -> M6311Coordinator:
     entry: M6311ConfigEntry = service.async_get_config_entry(
         call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
     )
-    return entry.runtime_data
+    return entry.runtime_data.link
 
 
 async def _send_data(call: ServiceCall) -> ServiceResponse:

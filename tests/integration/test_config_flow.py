@@ -35,6 +35,7 @@ from custom_components.onenet_m6311.const import (
     DOMAIN,
 )
 from custom_components.onenet_m6311.m6311 import M6311Client
+from custom_components.onenet_m6311.options_flow import SECTION_DELIVERY
 from emulator.module import Dialect, ModuleEmulator
 from emulator.platform import PlatformEmulator
 from tests.library.fake_module import FakeModule
@@ -1102,15 +1103,19 @@ async def test_options_actions_checked_sorted_and_deduplicated(
             CONF_ALLOWED_ACTIONS: [" switch.toggle", "light.turn_on", "light.turn_on", "  "],
         },
     )
+    # Forwarding has a form of its own (test_options_flow.py): nothing forwarded here.
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "forwarding"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {SECTION_DELIVERY: {}}
+    )
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert mode1_entry.options == {
-        CONF_PING_INTERVAL: 30,
-        CONF_ALLOWED_ACTIONS: ["light.turn_on", "switch.toggle"],
-    }
+    assert mode1_entry.options[CONF_PING_INTERVAL] == 30
+    assert mode1_entry.options[CONF_ALLOWED_ACTIONS] == ["light.turn_on", "switch.toggle"]
     assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED
-    assert mode1_entry.runtime_data.ping_interval == 30  # the reloaded entry reads them
+    assert mode1_entry.runtime_data.link.ping_interval == 30  # the reloaded entry reads them
 
     result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
     assert suggested(result, CONF_PING_INTERVAL) == 30  # the form shows what is stored

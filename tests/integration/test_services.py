@@ -92,7 +92,7 @@ async def test_send_data_while_the_port_is_gone(
     hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator
 ) -> None:
     await module.unplug()
-    await wait_until(lambda: not loaded.runtime_data.client.connected)
+    await wait_until(lambda: not loaded.runtime_data.link.client.connected)
     with pytest.raises(HomeAssistantError) as caught:
         await call(hass, "send_data", loaded, values={"t": 1})
     assert caught.value.translation_key == "not_connected"
@@ -268,6 +268,7 @@ async def test_diagnostics_redact_secrets(
     assert MASTER_KEY not in text
     assert IMEI not in text
     assert diagnostics["link"]["online"] is True
+    assert diagnostics["forwarding"]["queued"] == 0
     assert diagnostics["entry"]["data"][CONF_MASTER_KEY] == "**REDACTED**"
 
 

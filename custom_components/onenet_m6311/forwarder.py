@@ -1,0 +1,290 @@
+"""Forwarding entity states: state changes -> records -> outbox, and the sender drains it.
+
+Which entities: the ones chosen in the options, and every entity carrying the chosen label
+(followed as labels change). Each state change becomes a record stamped with the time it
+happened (Home Assistant's local time); attributes chosen per entity become records beside it.
+Within an entity's minimum interval only the last value is kept and sent when the interval
+ends. Periodic snapshots send every forwarded entity's current state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import (
+    async_call_later,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, LOGGER
+from .m6311 import M6311ValidationError, Record
+from .outbox import Outbox, OutboxRecord
+from .sender import Sender
+from .values import record_time, record_value
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .coordinator import M6311ConfigEntry, M6311Coordinator
+    from .forward_settings import ForwardSettings
+
+ISSUE_OUTBOX_FULL = "outbox_full"
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardStats:
+    """What the forwarding sensors show."""
+
+    queued: int = 0
+    sent: int = 0
+    dropped: int = 0
+    skipped: int = 0
+    """States not sent: unavailable, unknown, or a value the record format cannot hold."""
+    last_sent: datetime | None = None
+
+
+class Forwarder:
+    """Follows the chosen entities and feeds the outbox; owns the sender."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: M6311ConfigEntry,
+        link: M6311Coordinator,
+        settings: ForwardSettings,
+    ) -> None:
+        """Prepare; nothing is followed before `async_start`."""
+        self.hass = hass
+        self.entry = entry
+        self.settings = settings
+        self.outbox = Outbox(hass, entry.entry_id, settings.capacity)
+        self.sender = Sender(link, self.outbox, settings, self._on_sent)
+        self.skipped = 0
+        self.last_sent: datetime | None = None
+        self._tracked: frozenset[str] = frozenset()
+        self._unsub_states: CALLBACK_TYPE | None = None
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._last_record_at: dict[str, float] = {}
+        self._held: dict[str, list[OutboxRecord]] = {}
+        self._held_timers: dict[str, CALLBACK_TYPE] = {}
+        self._listeners: list[Callable[[], None]] = []
+        self._full_reported = False
+
+    @property
+    def stats(self) -> ForwardStats:
+        """The counters, now."""
+        return ForwardStats(
+            queued=len(self.outbox),
+            sent=self.outbox.sent,
+            dropped=self.outbox.dropped,
+            skipped=self.skipped,
+            last_sent=self.last_sent,
+        )
+
+    @property
+    def following(self) -> frozenset[str]:
+        """The entities whose states are forwarded now."""
+        return self._tracked
+
+    def add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call `listener` when the counters change."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Load the outbox, follow the entities, start the sender."""
+        await self.outbox.async_load()
+        self._follow(self._wanted_entities())
+        if self.settings.label:
+            self._unsubs.append(
+                self.hass.bus.async_listen(
+                    er.EVENT_ENTITY_REGISTRY_UPDATED, self._on_registry_updated
+                )
+            )
+        if self.settings.snapshot_interval > 0:
+            self._unsubs.append(
+                async_track_time_interval(
+                    self.hass,
+                    self._snapshot,
+                    timedelta(seconds=self.settings.snapshot_interval),
+                    name=f"{DOMAIN} snapshot",
+                )
+            )
+        self.entry.async_create_background_task(
+            self.hass, self.sender.run(), f"{DOMAIN} sender {self.entry.entry_id}"
+        )
+        if len(self.outbox):
+            self.sender.wake()
+
+    async def async_stop(self) -> None:
+        """Stop following; held values go to the outbox, which is written at once."""
+        for unsubscribe in (*self._unsubs, *self._held_timers.values()):
+            unsubscribe()
+        self._unsubs.clear()
+        self._held_timers.clear()
+        if self._unsub_states is not None:
+            self._unsub_states()
+            self._unsub_states = None
+        for records in self._held.values():
+            self.outbox.add(records)
+        self._held.clear()
+        await self.sender.async_stop()
+        await self.outbox.async_save_now()
+
+    # -- which entities --------------------------------------------------------------------
+
+    def _wanted_entities(self) -> frozenset[str]:
+        wanted = set(self.settings.entities)
+        if self.settings.label:
+            registry = er.async_get(self.hass)
+            wanted.update(
+                entry.entity_id
+                for entry in er.async_entries_for_label(registry, self.settings.label)
+            )
+        return frozenset(wanted)
+
+    def _follow(self, entity_ids: frozenset[str]) -> None:
+        if entity_ids == self._tracked:
+            return
+        if self._unsub_states is not None:
+            self._unsub_states()
+            self._unsub_states = None
+        self._tracked = entity_ids
+        if entity_ids and self.settings.send_on_change:
+            self._unsub_states = async_track_state_change_event(
+                self.hass, sorted(entity_ids), self._on_state_changed
+            )
+
+    @callback
+    def _on_registry_updated(self, event: Event[er.EventEntityRegistryUpdatedData]) -> None:
+        self._follow(self._wanted_entities())
+
+    # -- records ---------------------------------------------------------------------------
+
+    @callback
+    def _on_state_changed(self, event: Event[EventStateChangedData]) -> None:
+        state = event.data["new_state"]
+        if state is not None:
+            self._offer(state.entity_id, self._records(state, state.last_updated))
+
+    @callback
+    def _snapshot(self, now: datetime) -> None:
+        for entity_id in sorted(self._tracked):
+            if (state := self.hass.states.get(entity_id)) is not None:
+                self._queue(self._records(state, now))
+
+    def _records(self, state: State, when: datetime) -> list[OutboxRecord]:
+        time = record_time(when) if self.settings.timestamps else None
+        values = [(None, state.state)] + [
+            (name, state.attributes.get(name))
+            for name in self.settings.attributes.get(state.entity_id, ())
+        ]
+        records = []
+        for attribute, raw in values:
+            record = self._record(state.entity_id, attribute, raw, time)
+            if record is not None:
+                records.append(record)
+        return records
+
+    def _record(
+        self, entity_id: str, attribute: str | None, raw: object, time: str | None
+    ) -> OutboxRecord | None:
+        value = record_value(raw)
+        datastream = self.settings.datastream(entity_id, attribute)
+        if value is None:
+            self.skipped += 1
+            return None
+        try:
+            Record(datastream, value, time)  # refused now, not when it would block the line
+        except M6311ValidationError as err:
+            self.skipped += 1
+            LOGGER.warning("Not forwarding %s: %s", entity_id, err)
+            return None
+        return OutboxRecord(datastream, value, time)
+
+    def _offer(self, entity_id: str, records: list[OutboxRecord]) -> None:
+        """Queue an entity's records now, or hold them until its minimum interval ends."""
+        if not records:
+            return
+        now = self.hass.loop.time()
+        due = self._last_record_at.get(entity_id, -1e18) + self.settings.min_interval
+        if now >= due and entity_id not in self._held:
+            self._last_record_at[entity_id] = now
+            self._queue(records)
+            return
+        self._held[entity_id] = records  # the last value wins
+        if entity_id not in self._held_timers:
+            self._held_timers[entity_id] = async_call_later(
+                self.hass, max(due - now, 0), self._release_held(entity_id)
+            )
+
+    def _release_held(self, entity_id: str) -> Callable[[datetime], None]:
+        @callback
+        def release(_now: datetime) -> None:
+            self._held_timers.pop(entity_id, None)
+            if (records := self._held.pop(entity_id, None)) is not None:
+                self._last_record_at[entity_id] = self.hass.loop.time()
+                self._queue(records)
+
+        return release
+
+    def _queue(self, records: list[OutboxRecord]) -> None:
+        if not records:
+            return
+        dropped = self.outbox.add(records)
+        if dropped:
+            self._report_full(dropped)
+        self.sender.wake()
+        self._notify()
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def _report_full(self, dropped: int) -> None:
+        if self._full_reported:
+            return
+        self._full_reported = True
+        LOGGER.warning(
+            "The outbox is full (%d records): the oldest are dropped (%d so far); "
+            "the link has been down too long or the line is too slow",
+            self.outbox.capacity,
+            self.outbox.dropped,
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{ISSUE_OUTBOX_FULL}_{self.entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_OUTBOX_FULL,
+            translation_placeholders={
+                "title": self.entry.title,
+                "capacity": str(self.outbox.capacity),
+            },
+        )
+
+    def _on_sent(self) -> None:
+        self.last_sent = dt_util.utcnow()
+        if self._full_reported and len(self.outbox) < self.outbox.capacity // 2:
+            self._full_reported = False
+            ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_OUTBOX_FULL}_{self.entry.entry_id}")
+        self._notify()
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()

@@ -1,0 +1,112 @@
+"""The sender: drains the outbox to the module, one command line at a time.
+
+It waits for records, lets a burst gather for the batch window, waits while the link is down,
+then takes as many of the oldest records as fit one AT+CIOTDAT line (the library's rule),
+sends them, and removes them from the outbox only when the module confirmed them (`+OK`, or
+`SAVE succ` in acknowledgement mode). A failure puts them back first in line and retries with
+back-off. The serial line is shared fairly: each line is one command on the client's queue,
+so heartbeats, actions and cloud commands get their turn between lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from typing import TYPE_CHECKING
+
+from .const import LOGGER
+from .m6311 import M6311Error, Record, commands
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .coordinator import M6311Coordinator
+    from .forward_settings import ForwardSettings
+    from .outbox import Outbox, OutboxRecord
+
+LOOKAHEAD = 256
+"""Records looked at to fill one line; a line of 1024 bytes holds far fewer."""
+RETRY_INITIAL = 1.0
+RETRY_MAX = 60.0
+
+
+class Sender:
+    """Sends what the outbox holds whenever the link is up."""
+
+    def __init__(
+        self,
+        link: M6311Coordinator,
+        outbox: Outbox,
+        settings: ForwardSettings,
+        on_sent: Callable[[], None],
+    ) -> None:
+        """Prepare; `run` is the loop, as an entry background task."""
+        self._link = link
+        self._outbox = outbox
+        self._settings = settings
+        self._on_sent = on_sent
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._running: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Records were queued."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Send until stopped."""
+        self._running = asyncio.current_task()
+        retry = RETRY_INITIAL
+        while not self._stopping:
+            if not len(self._outbox):
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                await asyncio.sleep(self._settings.batch_window)  # let a burst share lines
+                continue
+            await self._link.async_wait_online()
+            if await self._send_line():
+                retry = RETRY_INITIAL
+                continue
+            await asyncio.sleep(retry * random.uniform(0.5, 1.0))  # noqa: S311  # jitter
+            retry = min(retry * 2, RETRY_MAX)
+
+    async def async_stop(self) -> None:
+        """Stop after the line in flight, if any (its records stay queued unless confirmed)."""
+        self._stopping = True
+        if self._running is not None and not self._running.done():
+            self._running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._running
+
+    async def _send_line(self) -> bool:
+        """Send one line of the oldest records; whether the module confirmed it."""
+        records = self._line_records()
+        try:
+            await self._deliver([Record(r.datastream, r.value, r.time) for r in records])
+        except M6311Error as err:
+            self._outbox.release()
+            LOGGER.debug("Sending %d records failed (%s); they wait", len(records), err)
+            return False
+        except BaseException:
+            self._outbox.release()  # cancelled on unload: the records stay queued
+            raise
+        self._outbox.confirm()
+        self._on_sent()
+        return True
+
+    def _line_records(self) -> list[OutboxRecord]:
+        """Take the oldest records that fit one command line."""
+        ahead = self._outbox.take(LOOKAHEAD)
+        as_records = [Record(r.datastream, r.value, r.time) for r in ahead]
+        first_line = commands.split_records(
+            as_records, msg_id=commands.MSG_ID_MAX, line_limit=self._link.client.line_limit
+        )[0]
+        return self._outbox.take(len(first_line))
+
+    async def _deliver(self, records: list[Record]) -> None:
+        client = self._link.client
+        if self._settings.ack:
+            await client.send_data(records, msg_id=self._link.next_msg_id(), wait_ack=True)
+        else:
+            await client.send_data(records)

@@ -1,0 +1,243 @@
+"""Forwarding states to the emulated platform: times, batching, outages, a full outbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import label_registry as lr
+from homeassistant.util import dt as dt_util
+
+from custom_components.onenet_m6311 import coordinator as coordinator_module
+from custom_components.onenet_m6311 import sender as sender_module
+from custom_components.onenet_m6311.const import (
+    CONF_ACK_MODE,
+    CONF_ATTRIBUTES,
+    CONF_BATCH_WINDOW,
+    CONF_DATASTREAMS,
+    CONF_FORWARD_ENTITIES,
+    CONF_FORWARD_LABEL,
+    CONF_MIN_INTERVAL,
+    CONF_OUTBOX_CAPACITY,
+    CONF_PING_INTERVAL,
+    CONF_SNAPSHOT_INTERVAL,
+    DOMAIN,
+)
+
+from .conftest import wait_until
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from emulator.module import ModuleEmulator
+    from emulator.platform import PlatformEmulator
+
+KITCHEN = "sensor.kitchen_temperature"
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconnects and resends within moments instead of seconds."""
+    monkeypatch.setattr(coordinator_module, "BACKOFF_INITIAL", 0.05)
+    monkeypatch.setattr(coordinator_module, "BACKOFF_MAX", 0.2)
+    monkeypatch.setattr(sender_module, "RETRY_INITIAL", 0.05)
+    monkeypatch.setattr(sender_module, "RETRY_MAX", 0.2)
+
+
+async def start(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
+    hass.config_entries.async_update_entry(
+        entry,
+        options={CONF_BATCH_WINDOW: 0.05, CONF_PING_INTERVAL: 0.3, **options},
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def values(platform: PlatformEmulator, device_id: str, datastream: str) -> list[Any]:
+    return [point.value for point in platform.datapoints(device_id, datastream)]
+
+
+async def test_a_state_change_arrives_with_its_time(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
+) -> None:
+    await hass.config.async_set_time_zone("Asia/Shanghai")
+    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    hass.states.async_set(KITCHEN, "21.5", {"unit_of_measurement": "°C"})
+    state = hass.states.get(KITCHEN)
+    assert state is not None
+    point = await platform.wait_datapoint(device_id, "sensor_kitchen_temperature")
+    assert point.value == 21.5
+    local = dt_util.as_local(state.last_updated).strftime("%Y-%m-%d %H:%M:%S")
+    assert point.at.startswith(local)
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_thousand_changes_arrive_in_far_fewer_commands(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    entities = [f"sensor.probe_{n}" for n in range(10)]
+    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: entities})
+    before = sum(line.startswith("AT+CIOTDAT=") for line in module.commands)
+    for step in range(100):
+        for entity_id in entities:
+            hass.states.async_set(entity_id, str(step))
+    await wait_until(lambda: len(platform.datapoints(device_id)) == 1000, within=60)
+    commands = sum(line.startswith("AT+CIOTDAT=") for line in module.commands) - before
+    assert commands <= 1000 / 20  # at least 20 records a line
+    for entity_id in entities:
+        assert values(platform, device_id, entity_id.replace(".", "_")) == list(range(100))
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+@pytest.mark.parametrize("outage", ["drop_cloud", "unplug", "reboot"])
+async def test_an_outage_in_a_stream_loses_nothing(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+    outage: str,
+) -> None:
+    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    for step in range(50):
+        hass.states.async_set(KITCHEN, str(step))
+        if step == 20:
+            await getattr(module, outage)()
+        if step == 35 and outage == "unplug":
+            await module.replug()
+        await hass.async_block_till_done()
+    await wait_until(lambda: len(values(platform, device_id, "sensor_kitchen_temperature")) >= 50)
+    received = values(platform, device_id, "sensor_kitchen_temperature")
+    assert sorted(set(received)) == list(range(50))  # at least once: duplicates allowed
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_home_assistant_restart_loses_nothing(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    await module.set_network(up=False)  # nothing can leave: everything stays in the outbox
+    for step in range(30):
+        hass.states.async_set(KITCHEN, str(step))
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+    await module.set_network(up=True)
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)  # the same storage
+    await wait_until(lambda: len(values(platform, device_id, "sensor_kitchen_temperature")) >= 30)
+    assert sorted(set(values(platform, device_id, "sensor_kitchen_temperature"))) == list(range(30))
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_full_outbox_drops_the_oldest_and_says_so(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN], CONF_OUTBOX_CAPACITY: 10})
+    await module.set_network(up=False)
+    for step in range(25):
+        hass.states.async_set(KITCHEN, str(step))
+    await hass.async_block_till_done()
+    issue_id = f"outbox_full_{mode1_entry.entry_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    assert "The outbox is full" in caplog.text
+    assert mode1_entry.runtime_data.forwarder.stats.dropped == 15
+    await module.set_network(up=True)
+    await wait_until(lambda: len(values(platform, device_id, "sensor_kitchen_temperature")) >= 10)
+    assert values(platform, device_id, "sensor_kitchen_temperature") == list(range(15, 25))
+    await wait_until(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None)
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_unavailable_states_are_skipped_and_counted(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
+) -> None:
+    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    hass.states.async_set(KITCHEN, "unavailable")
+    hass.states.async_set(KITCHEN, "unknown")
+    hass.states.async_set(KITCHEN, "on")
+    await platform.wait_datapoint(device_id, "sensor_kitchen_temperature")
+    assert values(platform, device_id, "sensor_kitchen_temperature") == [1]
+    assert mode1_entry.runtime_data.forwarder.stats.skipped == 2
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_datastreams_attributes_and_the_minimum_interval(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
+) -> None:
+    await start(
+        hass,
+        mode1_entry,
+        **{
+            CONF_FORWARD_ENTITIES: [KITCHEN],
+            CONF_DATASTREAMS: {KITCHEN: "kitchen"},
+            CONF_ATTRIBUTES: {KITCHEN: ["humidity"]},
+            CONF_MIN_INTERVAL: 0.5,
+        },
+    )
+    hass.states.async_set(KITCHEN, "20", {"humidity": 40})
+    hass.states.async_set(KITCHEN, "21", {"humidity": 41})  # within the interval: held...
+    hass.states.async_set(KITCHEN, "22", {"humidity": 42})  # ...and replaced: the last wins
+    await wait_until(lambda: len(values(platform, device_id, "kitchen")) == 2)
+    assert values(platform, device_id, "kitchen") == [20, 22]
+    assert values(platform, device_id, "kitchen__humidity") == [40, 42]
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_entities_with_the_label_are_followed_as_labels_change(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
+) -> None:
+    label = lr.async_get(hass).async_create("OneNET")
+    registry = er.async_get(hass)
+    first = registry.async_get_or_create("sensor", "test", "first", suggested_object_id="first")
+    second = registry.async_get_or_create("sensor", "test", "second", suggested_object_id="second")
+    registry.async_update_entity(first.entity_id, labels={label.label_id})
+    await start(hass, mode1_entry, **{CONF_FORWARD_LABEL: label.label_id})
+    hass.states.async_set(first.entity_id, "1")
+    hass.states.async_set(second.entity_id, "2")  # no label yet: not forwarded
+    await platform.wait_datapoint(device_id, "sensor_first")
+    registry.async_update_entity(second.entity_id, labels={label.label_id})
+    await hass.async_block_till_done()
+    hass.states.async_set(second.entity_id, "3")
+    await platform.wait_datapoint(device_id, "sensor_second")
+    assert values(platform, device_id, "sensor_second") == [3]
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_snapshots_and_acknowledgement_mode(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    hass.states.async_set(KITCHEN, "19")
+    await start(
+        hass,
+        mode1_entry,
+        **{CONF_FORWARD_ENTITIES: [KITCHEN], CONF_SNAPSHOT_INTERVAL: 0.2, CONF_ACK_MODE: True},
+    )
+    await wait_until(lambda: len(values(platform, device_id, "sensor_kitchen_temperature")) >= 2)
+    assert set(values(platform, device_id, "sensor_kitchen_temperature")) == {19}
+    assert any(
+        line.startswith("AT+CIOTDAT=") and not line.startswith("AT+CIOTDAT=0,")
+        for line in module.commands
+    )  # a message id: the platform acknowledges
+    forwarder = mode1_entry.runtime_data.forwarder
+    await wait_until(lambda: forwarder.stats.sent >= 2)  # confirmed once SAVE succ arrived
+    assert forwarder.stats.last_sent is not None
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)

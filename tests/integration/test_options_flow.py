@@ -1,0 +1,137 @@
+"""The options flow: link settings, what to forward, and each entity's datastream."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import label_registry as lr
+
+from custom_components.onenet_m6311.const import (
+    CONF_ACK_MODE,
+    CONF_ALLOWED_ACTIONS,
+    CONF_ATTRIBUTES,
+    CONF_BATCH_WINDOW,
+    CONF_DATASTREAMS,
+    CONF_FORWARD_ENTITIES,
+    CONF_FORWARD_LABEL,
+    CONF_MIN_INTERVAL,
+    CONF_OUTBOX_CAPACITY,
+    CONF_PING_INTERVAL,
+    CONF_SEND_ON_CHANGE,
+    CONF_SNAPSHOT_INTERVAL,
+    CONF_TIMESTAMPS,
+)
+
+from .conftest import state_of_entry
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from emulator.platform import PlatformEmulator
+
+KITCHEN = "sensor.kitchen_temperature"
+HALL = "binary_sensor.hall_door"
+LINK = {CONF_PING_INTERVAL: 45, CONF_ALLOWED_ACTIONS: []}
+DELIVERY = {CONF_BATCH_WINDOW: 0.5, CONF_ACK_MODE: True, CONF_OUTBOX_CAPACITY: 500}
+
+
+def forwarding(**chosen: Any) -> dict[str, Any]:
+    return {
+        CONF_SEND_ON_CHANGE: True,
+        CONF_SNAPSHOT_INTERVAL: 0,
+        CONF_MIN_INTERVAL: 5,
+        CONF_TIMESTAMPS: True,
+        "delivery": DELIVERY,
+        **chosen,
+    }
+
+
+def suggested(result: Any, key: str) -> Any:
+    for marker in result["data_schema"].schema:
+        if marker == key:
+            return (marker.description or {}).get("suggested_value")
+    raise AssertionError(key)
+
+
+async def test_entities_with_their_datastreams_and_attributes(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
+) -> None:
+    hass.states.async_set(KITCHEN, "21", {"humidity": 40, "unit_of_measurement": "°C"})
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    assert result["step_id"] == "forwarding"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**{CONF_FORWARD_ENTITIES: [KITCHEN, HALL]})
+    )
+    assert result["step_id"] == "datastreams"
+    assert suggested(result, KITCHEN) == "sensor_kitchen_temperature"  # the default, filled in
+
+    answers: dict[str, Any] = {KITCHEN: "kitchen temp", HALL: "binary_sensor_hall_door"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], answers)
+    assert result["errors"] == {KITCHEN: "invalid_datastream"}  # a space: not a datastream ID
+
+    answers = {
+        KITCHEN: "kitchen",
+        f"{KITCHEN} attributes": ["humidity", "humidity"],
+        HALL: "binary_sensor_hall_door",
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], answers)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert mode1_entry.options == {
+        **LINK,
+        CONF_FORWARD_ENTITIES: [KITCHEN, HALL],
+        CONF_SEND_ON_CHANGE: True,
+        CONF_SNAPSHOT_INTERVAL: 0,
+        CONF_MIN_INTERVAL: 5,
+        CONF_TIMESTAMPS: True,
+        **DELIVERY,
+        CONF_DATASTREAMS: {KITCHEN: "kitchen"},  # the hall keeps its default: not stored
+        CONF_ATTRIBUTES: {KITCHEN: ["humidity"]},
+    }
+    assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED  # reloaded with them
+    forwarder = mode1_entry.runtime_data.forwarder
+    assert forwarder.settings.datastream(KITCHEN) == "kitchen"
+    assert forwarder.settings.ack
+
+    # Opening the options again shows what is stored.
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    assert suggested(result, CONF_PING_INTERVAL) == 45
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    assert suggested(result, CONF_FORWARD_ENTITIES) == [KITCHEN, HALL]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**{CONF_FORWARD_ENTITIES: [KITCHEN, HALL]})
+    )
+    assert suggested(result, KITCHEN) == "kitchen"
+    assert suggested(result, f"{KITCHEN} attributes") == ["humidity"]
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_label_alone_needs_no_datastreams_step(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    label = lr.async_get(hass).async_create("To OneNET")
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**{CONF_FORWARD_LABEL: label.label_id})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert mode1_entry.options[CONF_FORWARD_LABEL] == label.label_id
+    assert mode1_entry.options[CONF_FORWARD_ENTITIES] == []
+
+    # Clearing the label removes it.
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], forwarding())
+    await hass.async_block_till_done()
+    assert CONF_FORWARD_LABEL not in mode1_entry.options
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
