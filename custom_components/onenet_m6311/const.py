@@ -27,6 +27,8 @@ SECRET_KEYS: Final = frozenset({CONF_MASTER_KEY, CONF_AUTH_VALUE, "device_key"})
 # Options.
 CONF_PING_INTERVAL: Final = "ping_interval"
 CONF_ALLOWED_ACTIONS: Final = "allowed_actions"
+CONF_KEEP_LINK: Final = "keep_link"
+"""Off: one-shot mode, every send logs in and out (AT+CIOTSEND); no cloud commands arrive."""
 
 DEFAULT_BAUDRATE: Final = 115200
 DEFAULT_PING_INTERVAL: Final = 60

@@ -26,6 +26,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from .const import (
     BACKOFF_INITIAL,
     BACKOFF_MAX,
+    CONF_KEEP_LINK,
     CONF_PING_INTERVAL,
     DEFAULT_PING_INTERVAL,
     DOMAIN,
@@ -33,7 +34,7 @@ from .const import (
     REAUTH_AFTER_REFUSALS,
 )
 from .helpers import translated_module_errors
-from .login import LoginSettings, async_login
+from .login import LoginSettings, async_login, async_prepare_one_shot
 from .m6311 import (
     CloudCommand,
     ConnectionLost,
@@ -113,6 +114,11 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         self._unsubscribe = client.subscribe(self._on_module_event)
 
     @property
+    def keep_link(self) -> bool:
+        """Whether the platform login is held open (off: one-shot mode, AT+CIOTSEND)."""
+        return bool(self.config_entry.options.get(CONF_KEEP_LINK, True))
+
+    @property
     def ping_interval(self) -> float:
         """Seconds between heartbeats (options; within the module's 128 s idle limit)."""
         return float(self.config_entry.options.get(CONF_PING_INTERVAL, DEFAULT_PING_INTERVAL))
@@ -166,7 +172,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
             self._supervisor = None
-        if self.client.connected and self.data.online:
+        if self.client.connected and self.data.online and self.keep_link:
             with contextlib.suppress(M6311Error):
                 await self.client.quit()
         await self.client.close()
@@ -241,6 +247,8 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
 
     async def _heartbeat(self) -> bool:
         """One ping (and a status check when it fails); whether the login is still up."""
+        if not self.keep_link:
+            return await self._module_answers()
         try:
             round_trip = await self.client.ping()
         except M6311ConnectionError:
@@ -250,6 +258,15 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             return await self._still_logged_in()
         signal = await self._read_signal()
         self._update(ping_round_trip=round(round_trip * 1000, 1), signal_dbm=signal)
+        return True
+
+    async def _module_answers(self) -> bool:
+        """One-shot mode has no login to ping: the module answering `AT` is what counts."""
+        try:
+            await self.client.check_alive()
+        except M6311Error:
+            return False
+        self._update(signal_dbm=await self._read_signal())
         return True
 
     async def _still_logged_in(self) -> bool:
@@ -296,7 +313,10 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
                 imei=await self.client.read_imei(), firmware=await self.client.read_firmware()
             )
         self._link_lost.clear()
-        await async_login(self.client, self.settings)
+        if self.keep_link:
+            await async_login(self.client, self.settings)
+        else:
+            await async_prepare_one_shot(self.client, self.settings)
         self._refusals = 0
         self._set_online()
 

@@ -74,3 +74,11 @@ async def async_login(client: M6311Client, settings: LoginSettings) -> None:
     if await client.read_status() is not LinkStatus.UP:
         msg = "CIOTSTART"
         raise DeviceConnectError(msg)
+
+
+async def async_prepare_one_shot(client: M6311Client, settings: LoginSettings) -> None:
+    """One-shot mode: set the parameters AT+CIOTSEND logs in with, and stay logged out."""
+    await async_set_connect_params(client, settings)
+    if await client.read_status() is LinkStatus.UP:
+        with contextlib.suppress(M6311CommandError):
+            await client.quit()

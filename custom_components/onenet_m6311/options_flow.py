@@ -33,6 +33,7 @@ from .const import (
     CONF_DATASTREAMS,
     CONF_FORWARD_ENTITIES,
     CONF_FORWARD_LABEL,
+    CONF_KEEP_LINK,
     CONF_MIN_INTERVAL,
     CONF_OUTBOX_CAPACITY,
     CONF_PING_INTERVAL,
@@ -77,6 +78,7 @@ LINK_SCHEMA = vol.Schema(
         vol.Optional(CONF_ALLOWED_ACTIONS, default=[]): TextSelector(
             TextSelectorConfig(multiple=True)
         ),
+        vol.Required(CONF_KEEP_LINK, default=True): BooleanSelector(),
     }
 )
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 LOOKAHEAD = 256
 """Records looked at to fill one line; a line of 1024 bytes holds far fewer."""
+ONE_SHOT_PREFIX_EXTRA = 3
 RETRY_INITIAL = 1.0
 RETRY_MAX = 60.0
 
@@ -99,13 +100,25 @@ class Sender:
         """Take the oldest records that fit one command line."""
         ahead = self._outbox.take(LOOKAHEAD)
         as_records = [Record(r.datastream, r.value, r.time) for r in ahead]
+        # Sized for the longest prefix: AT+CIOTSEND=1,65534,<n>," is 3 bytes over CIOTDAT's.
         first_line = commands.split_records(
-            as_records, msg_id=commands.MSG_ID_MAX, line_limit=self._link.client.line_limit
+            as_records,
+            msg_id=commands.MSG_ID_MAX,
+            line_limit=self._link.client.line_limit - ONE_SHOT_PREFIX_EXTRA,
         )[0]
         return self._outbox.take(len(first_line))
 
     async def _deliver(self, records: list[Record]) -> None:
         client = self._link.client
+        if not self._link.keep_link:
+            msg_id = min(self._link.next_msg_id(), commands.SEND_ONCE_MSG_ID_MAX)
+            await client.send_once(
+                records,
+                encrypt=self._link.settings.encrypt,
+                msg_id=msg_id if self._settings.ack else 0,
+                wait_ack=self._settings.ack,
+            )
+            return
         if self._settings.ack:
             await client.send_data(records, msg_id=self._link.next_msg_id(), wait_ack=True)
         else:

@@ -19,6 +19,7 @@ from custom_components.onenet_m6311.const import (
     CONF_DATASTREAMS,
     CONF_FORWARD_ENTITIES,
     CONF_FORWARD_LABEL,
+    CONF_KEEP_LINK,
     CONF_MIN_INTERVAL,
     CONF_OUTBOX_CAPACITY,
     CONF_PING_INTERVAL,
@@ -240,4 +241,27 @@ async def test_snapshots_and_acknowledgement_mode(
     forwarder = mode1_entry.runtime_data.forwarder
     await wait_until(lambda: forwarder.stats.sent >= 2)  # confirmed once SAVE succ arrived
     assert forwarder.stats.last_sent is not None
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_one_shot_mode_sends_without_holding_the_link(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    await start(
+        hass,
+        mode1_entry,
+        **{CONF_FORWARD_ENTITIES: [KITCHEN], CONF_KEEP_LINK: False, CONF_ACK_MODE: True},
+    )
+    assert not module.online  # nothing holds the login open
+    hass.states.async_set(KITCHEN, "18.5")
+    point = await platform.wait_datapoint(device_id, "sensor_kitchen_temperature")
+    assert point.value == 18.5
+    assert any(line.startswith("AT+CIOTSEND=0,") for line in module.commands)
+    assert not any(line.startswith("AT+CIOTSTART") for line in module.commands)
+    await wait_until(lambda: mode1_entry.runtime_data.forwarder.stats.sent == 1)
+    assert not module.online  # and it logged out again
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)

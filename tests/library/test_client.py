@@ -217,6 +217,13 @@ async def test_send_once(fake: FakeModule, client: M6311Client) -> None:
     assert len(fake.received) == 1
 
 
+async def test_send_once_waits_for_its_ack(fake: FakeModule, client: M6311Client) -> None:
+    line = 'AT+CIOTSEND=0,12,1,"t,,1"'
+    fake.replies = {line: b"\r\nSAVE succ!msg:12\r\n\r\n+OK\r\n"}  # the ack comes first
+    await client.send_once([Record("t", 1)], msg_id=12, wait_ack=True, ack_timeout=2)
+    assert fake.received == [line]
+
+
 async def test_send_file_in_chunks(fake: FakeModule) -> None:
     data = bytes(range(256)) * 3
     chunks: list[str] = []

@@ -186,10 +186,22 @@ class M6311Client(ModuleConnection):
         return len(batches)
 
     async def send_once(
-        self, records: Sequence[Record], *, encrypt: bool = False, msg_id: int = 0
+        self,
+        records: Sequence[Record],
+        *,
+        encrypt: bool = False,
+        msg_id: int = 0,
+        wait_ack: bool = False,
+        ack_timeout: float = DEFAULT_ACK_TIMEOUT,
     ) -> None:
-        """`AT+CIOTSEND`: log in, send one line of records and log out, in one command."""
-        await self.execute(commands.send_once(encrypt, msg_id, records, line_limit=self.line_limit))
+        """`AT+CIOTSEND`: log in, send one line of records and log out, in one command.
+
+        With `wait_ack` (and msg_id > 0) it returns once the platform acknowledged the line.
+        """
+        command = commands.send_once(encrypt, msg_id, records, line_limit=self.line_limit)
+        with self._acks.expect_saves(msg_id, 1 if wait_ack and msg_id else 0) as waiters:
+            await self.execute(command)
+            await self._acks.wait(waiters, ack_timeout, "CIOTSEND: the data was")
 
     async def send_file(self, datastream: str, data: bytes, *, msg_id: int = 0) -> str:
         """Upload bytes to a datastream (CIOTBINSET, CIOTBINSEND chunks, CIOTBINEND).
