@@ -79,7 +79,8 @@ class Forwarder:
         self._unsub_states: CALLBACK_TYPE | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         self._last_record_at: dict[str, float] = {}
-        self._held: dict[str, list[OutboxRecord]] = {}
+        self._held: dict[str, dict[str, OutboxRecord]] = {}
+        """Per entity, the records waiting for its minimum interval, one per datastream."""
         self._held_timers: dict[str, CALLBACK_TYPE] = {}
         self._listeners: list[Callable[[], None]] = []
         self._full_reported = False
@@ -142,7 +143,7 @@ class Forwarder:
             self._unsub_states()
             self._unsub_states = None
         for records in self._held.values():
-            self.outbox.add(records)
+            self.outbox.add(records.values())
         self._held.clear()
         await self.sender.async_stop()
         await self.outbox.async_save_now()
@@ -181,7 +182,8 @@ class Forwarder:
     def _on_state_changed(self, event: Event[EventStateChangedData]) -> None:
         state = event.data["new_state"]
         if state is not None:
-            self._offer(state.entity_id, self._records(state, state.last_updated))
+            records = self._records(state, state.last_updated, event.data["old_state"])
+            self._offer(state.entity_id, records)
 
     @callback
     def _snapshot(self, now: datetime) -> None:
@@ -189,11 +191,18 @@ class Forwarder:
             if (state := self.hass.states.get(entity_id)) is not None:
                 self._queue(self._records(state, now))
 
-    def _records(self, state: State, when: datetime) -> list[OutboxRecord]:
+    def _records(
+        self, state: State, when: datetime, previous: State | None = None
+    ) -> list[OutboxRecord]:
+        """Records of a state; with `previous`, only of what changed since.
+
+        A change of an attribute nobody forwards sends nothing.
+        """
         time = record_time(when) if self.settings.timestamps else None
-        values = [(None, state.state)] + [
-            (name, state.attributes.get(name))
-            for name in self.settings.attributes.get(state.entity_id, ())
+        values = [
+            (name, value)
+            for name, value in self._values(state)
+            if previous is None or value != self._value_of(previous, name)
         ]
         records = []
         for attribute, raw in values:
@@ -201,6 +210,14 @@ class Forwarder:
             if record is not None:
                 records.append(record)
         return records
+
+    def _values(self, state: State) -> list[tuple[str | None, object]]:
+        names = self.settings.attributes.get(state.entity_id, ())
+        return [(None, state.state), *((name, state.attributes.get(name)) for name in names)]
+
+    @staticmethod
+    def _value_of(state: State, attribute: str | None) -> object:
+        return state.state if attribute is None else state.attributes.get(attribute)
 
     def _record(
         self, entity_id: str, attribute: str | None, raw: object, time: str | None
@@ -228,7 +245,8 @@ class Forwarder:
             self._last_record_at[entity_id] = now
             self._queue(records)
             return
-        self._held[entity_id] = records  # the last value wins
+        held = self._held.setdefault(entity_id, {})
+        held.update((record.datastream, record) for record in records)  # the last value wins
         if entity_id not in self._held_timers:
             self._held_timers[entity_id] = async_call_later(
                 self.hass, max(due - now, 0), self._release_held(entity_id)
@@ -240,7 +258,7 @@ class Forwarder:
             self._held_timers.pop(entity_id, None)
             if (records := self._held.pop(entity_id, None)) is not None:
                 self._last_record_at[entity_id] = self.hass.loop.time()
-                self._queue(records)
+                self._queue(list(records.values()))
 
         return release
 

@@ -192,10 +192,15 @@ async def test_datastreams_attributes_and_the_minimum_interval(
     )
     hass.states.async_set(KITCHEN, "20", {"humidity": 40})
     hass.states.async_set(KITCHEN, "21", {"humidity": 41})  # within the interval: held...
-    hass.states.async_set(KITCHEN, "22", {"humidity": 42})  # ...and replaced: the last wins
+    hass.states.async_set(KITCHEN, "22", {"humidity": 41})  # ...and replaced: the last wins,
+    hass.states.async_set(KITCHEN, "22", {"humidity": 42})  # per datastream
     await wait_until(lambda: len(values(platform, device_id, "kitchen")) == 2)
     assert values(platform, device_id, "kitchen") == [20, 22]
     assert values(platform, device_id, "kitchen__humidity") == [40, 42]
+    hass.states.async_set(KITCHEN, "22", {"humidity": 42, "other": 1})  # nothing forwarded changed
+    hass.states.async_set(KITCHEN, "22", {"humidity": 43})  # only the attribute changed
+    await wait_until(lambda: len(values(platform, device_id, "kitchen__humidity")) == 3)
+    assert values(platform, device_id, "kitchen") == [20, 22]
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
