@@ -144,14 +144,14 @@ async def async_provision(port: str, baudrate: int, master_key: str | None) -> s
     With `master_key` None the module's stored device is checked (CIOTINIT re-creates it on
     the platform if it is gone). Returns the device ID the module holds.
     """
-    async with M6311Client(port, baudrate=baudrate) as client:
-        try:
+    try:
+        async with M6311Client(port, baudrate=baudrate) as client:  # opening can fail too
             if master_key is not None:
                 await client.set_master_key(master_key)
             await client.init_device()
             return await client.read_device_id()
-        except M6311Error as err:
-            raise ProbeError(login_error_key(err)) from err
+    except M6311Error as err:
+        raise ProbeError(login_error_key(err)) from err
 
 
 async def async_try_login(port: str, baudrate: int, settings: LoginSettings) -> None:

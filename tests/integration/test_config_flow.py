@@ -34,7 +34,8 @@ from custom_components.onenet_m6311.const import (
     CONF_PROJECT_ID,
     DOMAIN,
 )
-from custom_components.onenet_m6311.m6311 import M6311Client
+from custom_components.onenet_m6311.login import LoginSettings, async_prepare_one_shot
+from custom_components.onenet_m6311.m6311 import ConnectMode, M6311Client
 from custom_components.onenet_m6311.options_flow import SECTION_DELIVERY
 from emulator.module import Dialect, ModuleEmulator
 from emulator.platform import PlatformEmulator
@@ -223,6 +224,19 @@ class ScriptedM6311:
         if line.startswith("AT+CIOTCONNECTPARA="):
             return framed("+OK")
         return framed("+ERR")
+
+
+@pytest.fixture
+async def module(hass: HomeAssistant, module: ModuleEmulator) -> AsyncIterator[ModuleEmulator]:
+    """The shared module fixture, with the entries on it unloaded before it stops.
+
+    Otherwise an entry left loaded sees its port vanish at teardown and reconnects while
+    Home Assistant stops: serialx then reports the cancelled open's FileNotFoundError.
+    """
+    yield module
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await unload(hass, entry.entry_id)
 
 
 @pytest.fixture
@@ -454,7 +468,7 @@ async def test_plain_result_dialect_is_an_m6311(
 
     Its errors carry no code either: a refused login is "unknown" (and logged), then works.
     """
-    module.set_dialect(Dialect.PLAIN_RESULT | Dialect.STATUS_NUMERIC)
+    module.set_dialect(Dialect.PLAIN_RESULT)
     result = await to_mode_step(hass, path_of(module), "device")
     assert "AT+CIOTSTATUS" in module.commands  # told apart from a modem without OneNET
 
@@ -708,17 +722,24 @@ async def test_login_closes_a_link_left_by_an_earlier_run(
     await platform.wait_online(device_id)
 
 
+@pytest.mark.parametrize("step", ["device", "stored_device"])
 async def test_module_unplugged_before_login_then_back(
-    hass: HomeAssistant, module: ModuleEmulator, device_id: str
+    hass: HomeAssistant, module: ModuleEmulator, device_id: str, step: str
 ) -> None:
-    result = await to_mode_step(hass, path_of(module), "device")
+    """Between the menu and the credentials the port vanishes (mode 0 provisions first)."""
+    credentials = (
+        mode1_input(device_id)
+        if step == "device"
+        else {CONF_MASTER_KEY: MASTER_KEY, CONF_ENCRYPT: False}
+    )
+    result = await to_mode_step(hass, path_of(module), step)
     await module.unplug()
 
-    result = await configure(hass, result, mode1_input(device_id))
+    result = await configure(hass, result, credentials)
     assert result["errors"] == {"base": "cannot_connect"}
 
     await module.replug()
-    result = await configure(hass, result, mode1_input(device_id))
+    result = await configure(hass, result, credentials)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -1119,3 +1140,27 @@ async def test_options_actions_checked_sorted_and_deduplicated(
 
     result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
     assert suggested(result, CONF_PING_INTERVAL) == 30  # the form shows what is stored
+
+
+# -- the login helpers, beyond what the flow does ----------------------------------------------
+
+
+async def test_one_shot_preparation_closes_a_link_left_up(
+    module: ModuleEmulator, platform: PlatformEmulator, device_id: str
+) -> None:
+    """One-shot mode (the coordinator's) sets the mode and logs out a link left from before."""
+    settings = LoginSettings(mode=ConnectMode.DEVICE_ID, device_id=device_id, master_key=MASTER_KEY)
+    async with M6311Client(path_of(module)) as client:
+        await client.use_device(device_id, MASTER_KEY)
+        await client.start()  # an earlier run, never logged out
+        await platform.wait_online(device_id)
+
+        await async_prepare_one_shot(client, settings)
+        assert not module.online
+        assert module.commands[-2:] == ["AT+CIOTSTATUS", "AT+CIOTQUIT"]
+
+        await async_prepare_one_shot(client, settings)  # logged out already: nothing to close
+        assert module.commands[-1] == "AT+CIOTSTATUS"
+        assert module.commands[-2].startswith("AT+CIOTCONNECTPARA=1,")
+
+    await platform.wait_online(device_id, online=False)
