@@ -41,6 +41,7 @@ from .m6311 import (
     DeviceConnectError,
     LinkStatus,
     M6311Client,
+    M6311CommandError,
     M6311ConnectionError,
     M6311Error,
     M6311TimeoutError,
@@ -68,6 +69,14 @@ class M6311Runtime:
 
     link: M6311Coordinator
     forwarder: Forwarder
+
+
+class WrongModuleError(M6311Error):
+    """Another module (another IMEI) answers on the entry's port."""
+
+    def __init__(self, imei: str) -> None:
+        """Name the stranger by its IMEI's last digits only: the IMEI identifies its owner."""
+        super().__init__(f"another module (IMEI ...{imei[-4:]}) answers on the port")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +148,13 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             async_report_device_lost(self.hass, self.config_entry)
             raise ConfigEntryNotReady(
                 translation_domain=DOMAIN, translation_key="device_lost"
+            ) from err
+        except WrongModuleError as err:
+            await self.client.close()
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="wrong_module",
+                translation_placeholders={"port": self.client.url},
             ) from err
         except M6311ConnectionError as err:
             raise ConfigEntryNotReady(
@@ -293,6 +309,8 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
                 self._count_refusal()
             except NoDeviceIdError, NoDeviceKeyError:
                 async_report_device_lost(self.hass, self.config_entry)
+            except WrongModuleError:
+                LOGGER.warning("Another module answers on %s; waiting for ours", self.client.url)
             except M6311Error as err:
                 LOGGER.debug("Reconnecting to %s failed: %s", self.client.url, err)
             else:
@@ -307,11 +325,11 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         if not self.client.connected:
             await self.client.close()  # releases what a lost port left behind
             await self.client.connect()
+        # The first command after a replug or a reboot may meet line noise and get ERROR.
+        with contextlib.suppress(M6311CommandError):
+            await self.client.check_alive()
         await self.client.disable_echo()  # echo comes back on after a reboot
-        if self.identity is None:
-            self.identity = ModuleIdentity(
-                imei=await self.client.read_imei(), firmware=await self.client.read_firmware()
-            )
+        await self._check_identity()
         self._link_lost.clear()
         if self.keep_link:
             await async_login(self.client, self.settings)
@@ -319,6 +337,15 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             await async_prepare_one_shot(self.client, self.settings)
         self._refusals = 0
         self._set_online()
+
+    async def _check_identity(self) -> None:
+        """Read the IMEI each time: a different module on the port is not this entry's."""
+        imei = await self.client.read_imei()
+        expected = self.config_entry.unique_id
+        if expected and imei != expected:
+            raise WrongModuleError(imei)
+        if self.identity is None:
+            self.identity = ModuleIdentity(imei=imei, firmware=await self.client.read_firmware())
 
     def next_msg_id(self) -> int:
         """Message ids 1..65535 in turn (0 would mean "no acknowledgement")."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -250,4 +251,33 @@ async def test_usb_replug_event_retries_at_once(
     )
     on_port_event({ours}, set())
     await wait_until(lambda: module.commands.count("AT+CIOTSTART=0") == starts + 1)
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_another_module_on_the_port_postpones_setup(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    hass.config_entries.async_update_entry(mode1_entry, unique_id="861234567890123")
+    assert not await hass.config_entries.async_setup(mode1_entry.entry_id)
+    assert mode1_entry.state is ConfigEntryState.SETUP_RETRY
+    assert "Another module" in (mode1_entry.reason or "")
+
+
+async def test_a_swapped_module_is_not_used(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await setup(hass, mode1_entry)
+    await module.unplug()
+    await wait_for_state(hass, LINK, STATE_OFF)
+    module.firmware.config = dataclasses.replace(module.firmware.config, imei="861234567890123")
+    await module.replug()
+    since_replug = len(module.commands)  # the commands list outlives the unplug
+    await wait_until(lambda: "Another module answers" in caplog.text)
+    assert state_of(hass, LINK).state == STATE_OFF
+    after = module.commands[since_replug:]
+    assert "AT+CGSN" in after
+    assert not any(line.startswith(("AT+CIOTCONNECTPARA", "AT+CIOTSTART")) for line in after)
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
