@@ -1,0 +1,1 @@
+"""Benchmarks (`scripts/bench`): run on demand, never by `scripts/test`."""

@@ -1,0 +1,7 @@
+"""The benchmarks run inside Home Assistant's test harness, like the integration tests.
+
+The harness mounts its own `custom_components` package; importing ours first keeps the
+repository's package in sys.modules, so Home Assistant finds this integration.
+"""
+
+import custom_components.onenet_m6311  # noqa: F401  # must be imported before the harness
