@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
     from .coordinator import M6311Coordinator
     from .forward_settings import ForwardSettings
-    from .outbox import Outbox, OutboxRecord
+    from .outbox import Outbox
 
-LOOKAHEAD = 256
-"""Records looked at to fill one line; a line of 1024 bytes holds far fewer."""
+FIRST_LOOKAHEAD = 32
+"""Records first looked at to fill one line (a 1024-byte line holds about 20 typical ones)."""
 ONE_SHOT_PREFIX_EXTRA = 3
 RETRY_INITIAL = 1.0
 RETRY_MAX = 60.0
@@ -84,7 +84,7 @@ class Sender:
         """Send one line of the oldest records; whether the module confirmed it."""
         records = self._line_records()
         try:
-            await self._deliver([Record(r.datastream, r.value, r.time) for r in records])
+            await self._deliver(records)
         except M6311Error as err:
             self._outbox.release()
             LOGGER.debug("Sending %d records failed (%s); they wait", len(records), err)
@@ -96,17 +96,26 @@ class Sender:
         self._on_sent()
         return True
 
-    def _line_records(self) -> list[OutboxRecord]:
-        """Take the oldest records that fit one command line."""
-        ahead = self._outbox.take(LOOKAHEAD)
-        as_records = [Record(r.datastream, r.value, r.time) for r in ahead]
-        # Sized for the longest prefix: AT+CIOTSEND=1,65534,<n>," is 3 bytes over CIOTDAT's.
-        first_line = commands.split_records(
-            as_records,
-            msg_id=commands.MSG_ID_MAX,
-            line_limit=self._link.client.line_limit - ONE_SHOT_PREFIX_EXTRA,
-        )[0]
-        return self._outbox.take(len(first_line))
+    def _line_records(self) -> list[Record]:
+        """Take the oldest records that fit one command line (the library decides the fit).
+
+        The look-ahead starts small and doubles only while a line could hold more, so a
+        long queue costs a few records' validation per line, not the whole look-ahead's.
+        """
+        ahead = FIRST_LOOKAHEAD
+        while True:
+            candidates = self._outbox.take(ahead)
+            as_records = [Record(r.datastream, r.value, r.time) for r in candidates]
+            # Sized for the longest prefix: AT+CIOTSEND=1,65534,<n>," is 3 bytes over CIOTDAT's.
+            first_line = commands.split_records(
+                as_records,
+                msg_id=commands.MSG_ID_MAX,
+                line_limit=self._link.client.line_limit - ONE_SHOT_PREFIX_EXTRA,
+            )[0]
+            if len(first_line) < len(candidates) or len(candidates) < ahead:
+                self._outbox.take(len(first_line))  # only these are in flight
+                return first_line
+            ahead *= 2
 
     async def _deliver(self, records: list[Record]) -> None:
         client = self._link.client

@@ -24,6 +24,7 @@ from custom_components.onenet_m6311.const import (
     CONF_OUTBOX_CAPACITY,
     CONF_PING_INTERVAL,
     CONF_SNAPSHOT_INTERVAL,
+    CONF_TIMESTAMPS,
     DOMAIN,
 )
 
@@ -269,4 +270,31 @@ async def test_one_shot_mode_sends_without_holding_the_link(
     assert not any(line.startswith("AT+CIOTSTART") for line in module.commands)
     await wait_until(lambda: mode1_entry.runtime_data.forwarder.stats.sent == 1)
     assert not module.online  # and it logged out again
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_short_records_fill_long_lines(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    entities = [f"sensor.s{n}" for n in range(4)]
+    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: entities, CONF_TIMESTAMPS: False})
+    await module.set_network(up=False)  # let 200 records gather, then send them at once
+    for step in range(50):
+        for entity_id in entities:
+            hass.states.async_set(entity_id, str(step))
+    await hass.async_block_till_done()
+    before = len(module.commands)
+    await module.set_network(up=True)
+    await wait_until(lambda: len(platform.datapoints(device_id)) == 200, within=30)
+    counts = [
+        int(line.split(",")[1])
+        for line in module.commands[before:]
+        if line.startswith("AT+CIOTDAT=")
+    ]
+    # "sensor_s0,,7" is 12 bytes: a 1024-byte line holds about 75, far more than 32.
+    assert max(counts) > 64
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
