@@ -31,7 +31,8 @@ from homeassistant.helpers.event import (
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
-from .m6311 import M6311ValidationError, Record
+from .m6311 import M6311ValidationError
+from .m6311.records import check_key
 from .outbox import Outbox, OutboxRecord
 from .sender import Sender
 from .values import record_time, record_value
@@ -84,6 +85,8 @@ class Forwarder:
         self._held_timers: dict[str, CALLBACK_TYPE] = {}
         self._listeners: list[Callable[[], None]] = []
         self._full_reported = False
+        self._datastreams: dict[tuple[str, str | None], str | None] = {}
+        self._time_cache: tuple[int, str] = (-1, "")
 
     @property
     def stats(self) -> ForwardStats:
@@ -198,7 +201,7 @@ class Forwarder:
 
         A change of an attribute nobody forwards sends nothing.
         """
-        time = record_time(when) if self.settings.timestamps else None
+        time = self._time(when) if self.settings.timestamps else None
         values = [
             (name, value)
             for name, value in self._values(state)
@@ -222,18 +225,32 @@ class Forwarder:
     def _record(
         self, entity_id: str, attribute: str | None, raw: object, time: str | None
     ) -> OutboxRecord | None:
-        value = record_value(raw)
-        datastream = self.settings.datastream(entity_id, attribute)
-        if value is None:
+        value = record_value(raw)  # always a value the record format takes (values.py)
+        datastream = self._datastream(entity_id, attribute)
+        if value is None or datastream is None:
             self.skipped += 1
-            return None
-        try:
-            Record(datastream, value, time)  # refused now, not when it would block the line
-        except M6311ValidationError as err:
-            self.skipped += 1
-            LOGGER.warning("Not forwarding %s: %s", entity_id, err)
             return None
         return OutboxRecord(datastream, value, time)
+
+    def _datastream(self, entity_id: str, attribute: str | None) -> str | None:
+        """The datastream of an entity's state or attribute, checked once; None if invalid."""
+        key = (entity_id, attribute)
+        if key not in self._datastreams:
+            datastream: str | None = self.settings.datastream(entity_id, attribute)
+            try:
+                check_key(datastream)
+            except M6311ValidationError as err:
+                LOGGER.warning("Not forwarding %s: %s", entity_id, err)
+                datastream = None
+            self._datastreams[key] = datastream
+        return self._datastreams[key]
+
+    def _time(self, when: datetime) -> str:
+        """`record_time`, formatted once per second: a burst shares its seconds."""
+        second = int(when.timestamp())
+        if self._time_cache[0] != second:
+            self._time_cache = (second, record_time(when))
+        return self._time_cache[1]
 
     def _offer(self, entity_id: str, records: list[OutboxRecord]) -> None:
         """Queue an entity's records now, or hold them until its minimum interval ends."""

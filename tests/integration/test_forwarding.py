@@ -298,3 +298,25 @@ async def test_short_records_fill_long_lines(
     # "sensor_s0,,7" is 12 bytes: a 1024-byte line holds about 75, far more than 32.
     assert max(counts) > 64
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_an_invalid_datastream_is_skipped_and_said(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    platform: PlatformEmulator,
+    device_id: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The options flow refuses such an ID; options written by hand could still hold one.
+    await start(
+        hass,
+        mode1_entry,
+        **{CONF_FORWARD_ENTITIES: [KITCHEN, "sensor.hall"], CONF_DATASTREAMS: {KITCHEN: "a b"}},
+    )
+    hass.states.async_set(KITCHEN, "1")
+    hass.states.async_set(KITCHEN, "2")
+    hass.states.async_set("sensor.hall", "3")
+    await platform.wait_datapoint(device_id, "sensor_hall")
+    assert mode1_entry.runtime_data.forwarder.stats.skipped == 2
+    assert caplog.text.count("Not forwarding sensor.kitchen_temperature") == 1  # said once
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
