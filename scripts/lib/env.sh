@@ -6,8 +6,8 @@
 # builds a Debian `testing` root with python3.14 in a cache folder outside the repository
 # (debootstrap, once; reused afterwards) and re-runs the calling script inside it with chroot,
 # in a private mount namespace (unshare -m), so every mount disappears with the command.
-# Either way it ends with the repository's .venv made, the pinned test requirements installed,
-# and .venv/bin first on PATH.
+# Either way it ends with the repository's .venv made, the pinned test and demo requirements
+# installed, and .venv/bin first on PATH.
 #
 # Settings (environment variables, all optional):
 #   ONENET_PYTHON         a Python >= 3.14.2 to use instead of searching PATH
@@ -149,7 +149,8 @@ PY
   fi
   say "Installing the pinned requirements into .venv"
   "$venv/bin/python" -m pip install --quiet --upgrade pip
-  (cd "$ONENET_REPO" && "$venv/bin/python" -m pip install --quiet --group test)
+  # test: the harness and the tools; demo: what a real hass process needs (scripts/demo, tests/e2e).
+  (cd "$ONENET_REPO" && "$venv/bin/python" -m pip install --quiet --group test --group demo)
   printf '%s\n' "$stamp_want" >"$stamp_file"
 }
 

@@ -1,0 +1,449 @@
+"""The whole loop, for real: both emulators, a `hass` process, onboarding and the integration.
+
+`DemoStack` starts the emulators (`python -m emulator --json`), writes a Home Assistant
+configuration folder (the integration linked in, a few demo entities), starts `hass` on it,
+onboards a demo user through the REST API, sets the integration up in mode 1 through the
+config flow REST API and chooses the demo entities to forward through the options flow.
+`scripts/demo` and the end-to-end test (`tests/e2e/`) both use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import aiohttp
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+DOMAIN = "onenet_m6311"
+HOST = "127.0.0.1"
+DEMO_USER = "demo"
+DEMO_ENTITIES = ("input_number.demo_level", "input_boolean.demo_switch", "sensor.demo_level_double")
+START_TIMEOUT = 120.0
+LOAD_TIMEOUT = 60.0
+ONBOARDING_EXTRAS = frozenset({"google_translate", "met", "radio_browser", "shopping_list"})
+"""What onboarding's core_config step sets up by itself; the demo does not install their needs."""
+
+CONFIGURATION = """\
+# Written by the demo (demo/stack.py); rewritten at every start.
+homeassistant:
+  name: OneNET M6311 demo
+  time_zone: UTC
+  country: CN
+  unit_system: metric
+http:
+  server_host: {host}
+  server_port: {port}
+frontend:
+config:
+logger:
+  default: warning
+  logs:
+    custom_components.{domain}: info
+input_number:
+  demo_level:
+    name: Demo level
+    min: 0
+    max: 100
+    step: 1
+    initial: 20
+input_boolean:
+  demo_switch:
+    name: Demo switch
+template:
+  - sensor:
+      - name: Demo level double
+        unique_id: demo_level_double
+        unit_of_measurement: "%"
+        state: "{{{{ (states('input_number.demo_level') | float(0) * 2) | round(0) }}}}"
+"""
+
+
+class DemoError(Exception):
+    """A step of the demo failed; the message says which and why."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class DemoOptions:
+    """Where the demo keeps its state and which ports it uses (0: a free one)."""
+
+    state_dir: Path = REPO / ".demo"
+    hass_port: int = 8123
+    http_port: int = 8875
+    edp_port: int = 8876
+    control_port: int = 8877
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(9))
+    fresh: bool = True
+    """Start from an empty Home Assistant configuration and an empty emulator cache."""
+    log: Callable[[str], None] = field(default=lambda _text: None)
+
+
+class DemoStack:
+    """Emulators + hass, set up as a person would; an async context manager."""
+
+    def __init__(self, options: DemoOptions | None = None) -> None:
+        """Nothing runs until `start`."""
+        self.options = options or DemoOptions()
+        self.emulator: dict[str, Any] = {}
+        self.token = ""
+        self.entry_id = ""
+        self._emulator_proc: asyncio.subprocess.Process | None = None
+        self._hass_proc: asyncio.subprocess.Process | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    # -- addresses -----------------------------------------------------------------------
+
+    @property
+    def config_dir(self) -> Path:
+        """The Home Assistant configuration folder."""
+        return self.options.state_dir / "config"
+
+    @property
+    def hass_url(self) -> str:
+        """Home Assistant's address as a browser on this machine reaches it."""
+        return f"http://{HOST}:{self.options.hass_port}"
+
+    @property
+    def master_key(self) -> str:
+        """The emulated platform's master APIKEY."""
+        return str(self.emulator["master_key"])
+
+    @property
+    def device_id(self) -> str:
+        """The platform device mode 1 logs in as."""
+        return str(self.emulator["modes"][1]["fields"]["device_id"])
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session (open between `start` and `stop`)."""
+        if self._session is None:
+            msg = "the demo is not started"
+            raise DemoError(msg)
+        return self._session
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        """Start everything; stop what started if a step fails."""
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """Stop everything."""
+        await self.stop()
+
+    async def start(self) -> None:
+        """Emulators, config, hass, onboarding, the integration and its forwarding."""
+        self._session = aiohttp.ClientSession()
+        await self.start_emulators()
+        self.write_config()
+        await self.start_hass()
+        await self.onboard()
+        await self.add_integration()
+        await self.forward(list(DEMO_ENTITIES))
+        await self.wait_loaded()
+        await self.drop_onboarding_extras()
+
+    async def stop(self) -> None:
+        """Stop hass, then the emulators (SIGTERM, then SIGKILL after 20 s); idempotent."""
+        for proc in (self._hass_proc, self._emulator_proc):
+            if proc is not None:
+                await _terminate(proc)
+        self._hass_proc = self._emulator_proc = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def start_emulators(self) -> None:
+        """`python -m emulator --json`; its one JSON line says where everything is."""
+        cache = self.options.state_dir / "emulator"
+        if self.options.fresh:
+            shutil.rmtree(cache, ignore_errors=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        args = [
+            "--json",
+            "--cache-dir",
+            str(cache),
+            "--http-port",
+            str(self.options.http_port),
+            "--edp-port",
+            str(self.options.edp_port),
+            "--control-port",
+            str(self.options.control_port),
+        ]
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self._emulator_proc = proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "emulator",
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=REPO,
+        )
+        assert proc.stdout is not None  # noqa: S101  # asked for above
+        try:
+            line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        except TimeoutError:
+            line = b""
+        if not line:
+            msg = f"the emulators did not start (exit status {proc.returncode})"
+            raise DemoError(msg)
+        self.emulator = json.loads(line)
+        self.options.log(f"Emulators up: serial port {self.emulator['link_path']}")
+
+    def write_config(self) -> None:
+        """configuration.yaml with the demo entities; the integration linked in."""
+        if self.options.fresh:
+            shutil.rmtree(self.config_dir, ignore_errors=True)
+        custom = self.config_dir / "custom_components"
+        custom.mkdir(parents=True, exist_ok=True)
+        link = custom / DOMAIN
+        if not link.is_symlink():
+            link.symlink_to(REPO / "custom_components" / DOMAIN)
+        text = CONFIGURATION.format(host=HOST, port=self.options.hass_port, domain=DOMAIN)
+        (self.config_dir / "configuration.yaml").write_text(text, encoding="utf-8")
+
+    async def start_hass(self) -> None:
+        """`hass -c CONFIG --skip-pip` (the requirements are installed by the scripts)."""
+        log = (self.options.state_dir / "hass.out").open("wb")
+        with log:
+            self._hass_proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "homeassistant",
+                "-c",
+                str(self.config_dir),
+                "--skip-pip",
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+                cwd=REPO,
+            )
+        self.options.log(f"Home Assistant starting (log: {self.config_dir}/home-assistant.log)")
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._hass_proc.returncode is not None:
+                msg = f"hass exited with status {self._hass_proc.returncode}; see {log.name}"
+                raise DemoError(msg)
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with self.session.get(
+                    f"{self.hass_url}/api/onboarding", timeout=aiohttp.ClientTimeout(total=5)
+                ) as response:
+                    if response.status == 200:  # noqa: PLR2004  # HTTP OK
+                        return
+            await asyncio.sleep(0.5)
+        msg = f"hass did not answer on {self.hass_url} within {START_TIMEOUT:g} s"
+        raise DemoError(msg)
+
+    # -- Home Assistant's REST API -------------------------------------------------------
+
+    async def request(
+        self, method: str, path: str, body: object = None, *, auth: bool = True
+    ) -> Any:  # noqa: ANN401  # JSON
+        """One call to Home Assistant's REST API; the decoded JSON answer."""
+        headers = {"Authorization": f"Bearer {self.token}"} if auth else {}
+        async with self.session.request(
+            method, f"{self.hass_url}{path}", json=body, headers=headers
+        ) as response:
+            text = await response.text()
+            if response.status >= 400:  # noqa: PLR2004  # HTTP errors
+                msg = f"{method} {path}: HTTP {response.status}: {text[:500]}"
+                raise DemoError(msg)
+            return json.loads(text) if text else None
+
+    async def onboard(self) -> None:
+        """The demo user, then every onboarding step; keeps an access token."""
+        client_id = f"{self.hass_url}/"
+        user = await self.request(
+            "POST",
+            "/api/onboarding/users",
+            {
+                "client_id": client_id,
+                "name": "Demo",
+                "username": DEMO_USER,
+                "password": self.options.password,
+                "language": "en",
+            },
+            auth=False,
+        )
+        async with self.session.post(
+            f"{self.hass_url}/auth/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": user["auth_code"],
+                "client_id": client_id,
+            },
+        ) as response:
+            tokens = await response.json()
+        self.token = tokens["access_token"]
+        await self.request("POST", "/api/onboarding/core_config", {})
+        await self.request("POST", "/api/onboarding/analytics", {})
+        await self.request(
+            "POST",
+            "/api/onboarding/integration",
+            {"client_id": client_id, "redirect_uri": f"{client_id}?auth_callback=1"},
+        )
+        self.options.log(f"Onboarded: user {DEMO_USER!r}")
+
+    async def add_integration(self) -> dict[str, Any]:
+        """The config flow, mode 1, with the emulator's device and master key."""
+        flow = await self.request("POST", "/api/config/config_entries/flow", {"handler": DOMAIN})
+        path = f"/api/config/config_entries/flow/{flow['flow_id']}"
+        steps = [
+            {"device": self.emulator["link_path"], "serial": {"baudrate": 115200}},
+            {"next_step_id": "device"},
+            {"device_id": self.device_id, "master_key": self.master_key, "encrypt": False},
+        ]
+        result = flow
+        for answer in steps:
+            if result["type"] not in {"form", "menu"}:
+                break
+            result = await self.request("POST", path, answer)
+            if result.get("errors"):
+                msg = f"config flow step {result.get('step_id')}: {result['errors']}"
+                raise DemoError(msg)
+        if result["type"] != "create_entry":
+            msg = f"config flow ended with {result}"
+            raise DemoError(msg)
+        self.entry_id = result["result"]["entry_id"]
+        self.options.log(f"Integration set up: {result['title']}")
+        return dict(result)
+
+    async def forward(self, entities: list[str]) -> None:
+        """The options flow: keep the link defaults, forward `entities` to default datastreams."""
+        flow = await self.request(
+            "POST", "/api/config/config_entries/options/flow", {"handler": self.entry_id}
+        )
+        path = f"/api/config/config_entries/options/flow/{flow['flow_id']}"
+        result = await self.request("POST", path, _defaults(flow))
+        answers = _defaults(result)
+        answers["forward_entities"] = entities
+        result = await self.request("POST", path, answers)
+        if result["type"] == "form":
+            result = await self.request("POST", path, _defaults(result))
+        if result["type"] != "create_entry":
+            msg = f"options flow ended with {result}"
+            raise DemoError(msg)
+        self.options.log(f"Forwarding {', '.join(entities)}")
+
+    async def entry_state(self) -> str:
+        """The state of the integration's config entry (loaded, setup_retry, ...)."""
+        entries = await self.request("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+        return next((str(e["state"]) for e in entries if e["entry_id"] == self.entry_id), "gone")
+
+    async def wait_loaded(self) -> None:
+        """Wait for the entry to be loaded again (the options flow reloads it)."""
+        deadline = time.monotonic() + LOAD_TIMEOUT
+        while (state := await self.entry_state()) != "loaded":
+            if time.monotonic() > deadline:
+                msg = f"the config entry is {state}, not loaded, after {LOAD_TIMEOUT:g} s"
+                raise DemoError(msg)
+            await asyncio.sleep(0.25)
+
+    async def drop_onboarding_extras(self) -> None:
+        """Remove the entries onboarding adds (weather, TTS): their packages are not installed."""
+        for entry in await self.request("GET", "/api/config/config_entries/entry"):
+            if entry["domain"] in ONBOARDING_EXTRAS:
+                await self.request(
+                    "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
+                )
+
+    async def state(self, entity_id: str) -> dict[str, Any]:
+        """An entity's state object."""
+        return dict(await self.request("GET", f"/api/states/{entity_id}"))
+
+    async def entity_ids(self) -> list[str]:
+        """Every entity ID Home Assistant has a state for."""
+        return [state["entity_id"] for state in await self.request("GET", "/api/states")]
+
+    # -- the emulators' HTTP APIs --------------------------------------------------------
+
+    async def datapoints(self) -> dict[str, list[Any]]:
+        """The platform's datapoints of the mode 1 device, by datastream."""
+        async with self.session.get(
+            f"{self.emulator['http_url']}/devices/{self.device_id}/datapoints",
+            headers={"api-key": self.master_key},
+        ) as response:
+            body = await response.json()
+        return {
+            stream["id"]: [point["value"] for point in stream["datapoints"]]
+            for stream in body["data"]["datastreams"]
+        }
+
+    async def send_command(self, payload: str) -> str:
+        """POST /cmds to the mode 1 device; the command's uuid."""
+        async with self.session.post(
+            f"{self.emulator['http_url']}/cmds",
+            params={"device_id": self.device_id},
+            data=payload.encode(),
+            headers={"api-key": self.master_key},
+        ) as response:
+            body = await response.json()
+        if body["errno"] != 0:
+            msg = f"POST /cmds: {body}"
+            raise DemoError(msg)
+        return str(body["data"]["cmd_uuid"])
+
+    async def control(self, action: str) -> None:
+        """POST to the module emulator's control API (unplug, replug, ...)."""
+        async with self.session.post(f"{self.emulator['control_url']}/{action}") as response:
+            if response.status >= 400:  # noqa: PLR2004  # HTTP errors
+                msg = f"control {action}: HTTP {response.status}"
+                raise DemoError(msg)
+
+
+def _defaults(form: dict[str, Any]) -> dict[str, Any]:
+    """A form's answers as the UI would send them untouched: suggested values, else defaults."""
+    return _schema_defaults(form.get("data_schema") or [])
+
+
+def _schema_defaults(schema: list[dict[str, Any]]) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for item in schema:
+        name = item["name"]
+        suggested = (item.get("description") or {}).get("suggested_value")
+        if item.get("type") == "expandable":
+            answers[name] = _schema_defaults(item.get("schema", []))
+        elif suggested is not None:
+            answers[name] = suggested
+        elif "default" in item:
+            answers[name] = item["default"]
+    return answers
+
+
+async def _terminate(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()

@@ -1,0 +1,123 @@
+"""The whole loop in a real `hass` process, driven only through its REST and websocket APIs.
+
+`demo.stack.DemoStack` (the code behind `scripts/demo`) starts both emulators and hass on free
+ports in a temporary folder, onboards, runs the config flow (mode 1) and the options flow
+(forwarding the demo entities) through the REST API; the test then follows one state change to
+the platform, one platform command back to a Home Assistant event, and the link sensor through
+an unplug and a replug of the emulated module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from demo.stack import DemoOptions, DemoStack, free_port
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+    from pathlib import Path
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+
+
+@pytest.fixture
+async def stack(socket_enabled: None, tmp_path: Path) -> AsyncIterator[DemoStack]:
+    options = DemoOptions(
+        state_dir=tmp_path,
+        hass_port=free_port(),
+        http_port=0,
+        edp_port=0,
+        control_port=0,
+    )
+    demo = DemoStack(options)
+    try:
+        async with demo:
+            yield demo
+    finally:
+        # Whatever failed, nothing may outlive the test; hass's own log helps the reader.
+        log = tmp_path / "config" / "home-assistant.log"
+        if log.exists():
+            print(log.read_text(encoding="utf-8", errors="replace")[-6000:])  # noqa: T201
+
+
+async def until[T](
+    what: str, probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], seconds: float
+) -> T:
+    """Poll `probe` until `ok` holds of its answer; fail naming `what` and the last answer."""
+    seen: list[T] = []
+    try:
+        async with asyncio.timeout(seconds):
+            while not seen or not ok(seen[-1]):
+                if seen:
+                    await asyncio.sleep(0.5)
+                seen.append(await probe())
+    except TimeoutError:
+        pytest.fail(f"{what}: not within {seconds:g} s; last seen {seen[-1:]!r}")
+    return seen[-1]
+
+
+async def test_whole_loop_in_a_real_hass(stack: DemoStack) -> None:
+    # The config flow made one loaded entry.
+    entries = await stack.request("GET", "/api/config/config_entries/entry?domain=onenet_m6311")
+    assert [(e["entry_id"], e["state"]) for e in entries] == [(stack.entry_id, "loaded")]
+    options = entries[0]
+    assert options["title"].startswith("M6311 ")
+
+    link = next(
+        entity_id
+        for entity_id in await stack.entity_ids()
+        if entity_id.startswith("binary_sensor.") and entity_id.endswith("_cloud_link")
+    )
+    await until("link up", lambda: stack.state(link), lambda s: s["state"] == "on", 60)
+
+    # A state change through the REST API arrives on the platform.
+    await stack.request(
+        "POST",
+        "/api/services/input_number/set_value",
+        {"entity_id": "input_number.demo_level", "value": 42},
+    )
+    points = await until(
+        "datapoints on the platform",
+        stack.datapoints,
+        lambda p: (
+            42 in p.get("input_number_demo_level", [])
+            and 84 in p.get("sensor_demo_level_double", [])
+        ),
+        60,
+    )
+    assert 42 in points["input_number_demo_level"]
+
+    # A command posted to the platform fires the event, seen over the websocket API.
+    async with stack.session.ws_connect(f"{stack.hass_url}/api/websocket") as ws:
+        assert (await ws.receive_json())["type"] == "auth_required"
+        await ws.send_json({"type": "auth", "access_token": stack.token})
+        assert (await ws.receive_json())["type"] == "auth_ok"
+        await ws.send_json(
+            {"id": 1, "type": "subscribe_events", "event_type": "onenet_m6311_command"}
+        )
+        assert (await ws.receive_json())["success"] is True
+        await stack.send_command(json.dumps({"light": "on"}))
+        message: dict[str, Any] = await asyncio.wait_for(ws.receive_json(), 30)
+    data = message["event"]["data"]
+    assert message["event"]["event_type"] == "onenet_m6311_command"
+    assert data["payload"] == '{"light": "on"}'
+    assert data["json"] == {"light": "on"}
+    assert data["config_entry_id"] == stack.entry_id
+
+    # The link sensor follows the module: off when unplugged, on again after the replug.
+    await stack.control("unplug")
+    await until("link off after unplug", lambda: stack.state(link), _off, 90)
+    await stack.control("replug")
+    await until("link on after replug", lambda: stack.state(link), _on, 150)
+
+
+def _on(state: dict[str, Any]) -> bool:
+    return bool(state["state"] == "on")
+
+
+def _off(state: dict[str, Any]) -> bool:
+    return bool(state["state"] != "on")
