@@ -34,6 +34,7 @@ HOST = "127.0.0.1"
 DEMO_USER = "demo"
 DEMO_ENTITIES = ("input_number.demo_level", "input_boolean.demo_switch", "sensor.demo_level_double")
 START_TIMEOUT = 120.0
+DEFAULT_HASS_PORT = 8123
 LOAD_TIMEOUT = 60.0
 ONBOARDING_EXTRAS = frozenset({"google_translate", "met", "radio_browser", "shopping_list"})
 """What onboarding's core_config step sets up by itself; the demo does not install their needs."""
@@ -45,10 +46,7 @@ homeassistant:
   time_zone: UTC
   country: CN
   unit_system: metric
-http:
-  server_host: {host}
-  server_port: {port}
-frontend:
+{http}frontend:
 config:
 logger:
   default: warning
@@ -90,7 +88,7 @@ class DemoOptions:
     """Where the demo keeps its state and which ports it uses (0: a free one)."""
 
     state_dir: Path = REPO / ".demo"
-    hass_port: int = 8123
+    hass_port: int = DEFAULT_HASS_PORT
     http_port: int = 8875
     edp_port: int = 8876
     control_port: int = 8877
@@ -98,6 +96,8 @@ class DemoOptions:
     fresh: bool = True
     """Start from an empty Home Assistant configuration and an empty emulator cache."""
     log: Callable[[str], None] = field(default=lambda _text: None)
+    set_up_integration: bool = True
+    """False: stop after onboarding (the browser test adds the integration in the UI)."""
 
 
 class DemoStack:
@@ -165,6 +165,9 @@ class DemoStack:
         self.write_config()
         await self.start_hass()
         await self.onboard()
+        if not self.options.set_up_integration:
+            await self.drop_onboarding_extras()
+            return
         await self.add_integration()
         await self.forward(list(DEMO_ENTITIES))
         await self.wait_loaded()
@@ -227,7 +230,15 @@ class DemoStack:
         link = custom / DOMAIN
         if not link.is_symlink():
             link.symlink_to(REPO / "custom_components" / DOMAIN)
-        text = CONFIGURATION.format(host=HOST, port=self.options.hass_port, domain=DOMAIN)
+        # Home Assistant asks in the UI to confirm HTTP settings that differ from its defaults,
+        # so the demo's port 8123 is left to the default (all addresses).
+        port = self.options.hass_port
+        http = (
+            ""
+            if port == DEFAULT_HASS_PORT
+            else f"http:\n  server_host: {HOST}\n  server_port: {port}\n"
+        )
+        text = CONFIGURATION.format(http=http, domain=DOMAIN)
         (self.config_dir / "configuration.yaml").write_text(text, encoding="utf-8")
 
     async def start_hass(self) -> None:

@@ -96,8 +96,13 @@ async def test_whole_loop_in_a_real_hass(stack: DemoStack) -> None:
         assert (await ws.receive_json())["type"] == "auth_required"
         await ws.send_json({"type": "auth", "access_token": stack.token})
         assert (await ws.receive_json())["type"] == "auth_ok"
+        # The frontend needs every service description; one failing import hangs it.
+        await ws.send_json({"id": 1, "type": "get_services"})
+        services = await ws.receive_json()
+        assert services["success"] is True, services
+        assert "send_data" in str(services["result"].get("onenet_m6311"))
         await ws.send_json(
-            {"id": 1, "type": "subscribe_events", "event_type": "onenet_m6311_command"}
+            {"id": 2, "type": "subscribe_events", "event_type": "onenet_m6311_command"}
         )
         assert (await ws.receive_json())["success"] is True
         await stack.send_command(json.dumps({"light": "on"}))
