@@ -170,3 +170,19 @@ enter_project_env() {
   export VIRTUAL_ENV="$ONENET_REPO/.venv"
   export PATH="$VIRTUAL_ENV/bin:$PATH"
 }
+
+# Debian's Chromium for the browser test (tests/e2e/test_browser.py), installed once with
+# apt-get where missing; Playwright is pointed at it and never downloads a browser.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    die "the browser test needs Debian's chromium (/usr/bin/chromium): apt-get install chromium"
+  fi
+  say "Installing Debian's chromium for the browser test (apt-get, once)"
+  # The Debian root's package lists may come from a mirror whose Release file has expired.
+  local -a opts=(-o Acquire::Check-Valid-Until=false -qq)
+  apt-get "${opts[@]}" update >&2 \
+    && DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" install -y --no-install-recommends \
+      chromium >/dev/null \
+    || die "could not install chromium"
+}
