@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 FIRST_LOOKAHEAD = 32
 """Records first looked at to fill one line (a 1024-byte line holds about 20 typical ones)."""
-ONE_SHOT_PREFIX_EXTRA = 3
 RETRY_INITIAL = 1.0
 RETRY_MAX = 60.0
 
@@ -106,11 +105,12 @@ class Sender:
         while True:
             candidates = self._outbox.take(ahead)
             as_records = [Record(r.datastream, r.value, r.time) for r in candidates]
-            # Sized for the longest prefix: AT+CIOTSEND=1,65534,<n>," is 3 bytes over CIOTDAT's.
-            first_line = commands.split_records(
+            one_shot = not self._link.keep_link
+            first_line = commands.split_records(  # sized for the largest message id
                 as_records,
-                msg_id=commands.MSG_ID_MAX,
-                line_limit=self._link.client.line_limit - ONE_SHOT_PREFIX_EXTRA,
+                msg_id=commands.SEND_ONCE_MSG_ID_MAX if one_shot else commands.MSG_ID_MAX,
+                line_limit=self._link.client.line_limit,
+                one_shot=one_shot,
             )[0]
             if len(first_line) < len(candidates) or len(candidates) < ahead:
                 self._outbox.take(len(first_line))  # only these are in flight

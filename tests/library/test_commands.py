@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import pytest
@@ -502,3 +503,26 @@ def test_raw_command_refuses_what_is_not_one_at_line(line: object) -> None:
 def test_raw_command_respects_the_line_limit() -> None:
     with pytest.raises(M6311ValidationError, match="line limit"):
         commands.raw("AT+" + "X" * 100, line_limit=64)
+
+
+@pytest.mark.parametrize("encrypt", [False, True])
+def test_split_for_one_shot_fills_send_once_lines_to_the_limit(encrypt: bool) -> None:
+    records = [Record(f"sensor_{n}", n * 1.25, "2026-11-23 08:00:00") for n in range(60)]
+    batches = commands.split_records(records, msg_id=65534, line_limit=256, one_shot=True)
+    lines = [commands.send_once(encrypt, 65534, batch, line_limit=256) for batch in batches]
+    assert [record for batch in batches for record in batch] == records
+    sizes = [len(command.encode()) for command in lines]
+    assert max(sizes) <= 256
+    # Full lines: the next record would not have fitted (the split is as tight as CIOTSEND's).
+    for batch, following in itertools.pairwise(batches):
+        with pytest.raises(M6311ValidationError, match="line limit"):
+            commands.send_once(encrypt, 65534, [*batch, following[0]], line_limit=256)
+    # Sized for CIOTDAT, the first line's records overflow a CIOTSEND line.
+    (first_dat, *_) = commands.split_records(records, msg_id=65534, line_limit=256)
+    with pytest.raises(M6311ValidationError, match="line limit"):
+        commands.send_once(encrypt, 65534, first_dat, line_limit=256)
+
+
+def test_split_for_one_shot_refuses_its_forbidden_message_id() -> None:
+    with pytest.raises(M6311ValidationError, match="msg_id"):
+        commands.split_records([Record("t", 1)], msg_id=65535, one_shot=True)

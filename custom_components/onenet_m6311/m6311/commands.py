@@ -70,6 +70,7 @@ STATUS_ANSWER_PREFIXES = ("+CIOTSTATUS:", "CIOTSTATUS:")
 # Printable ASCII (0x21..0x7E) except `"` (0x22) and `,` (0x2C): no space, no control.
 _TOKEN_PATTERN = re.compile(r"[!#-+\--~]+")
 _DATA_PREFIX = "AT+CIOTDAT="
+_SEND_ONCE_PREFIX = "AT+CIOTSEND=0,"  # the flag is one digit, 0 or 1: same length
 _LINE_END = "\r\n"
 _BINSEND_PREFIX = "AT+CIOTBINSEND="
 
@@ -286,9 +287,16 @@ def send_data(
 
 
 def split_records(
-    records: Sequence[Record], *, msg_id: int = 0, line_limit: int = DEFAULT_LINE_LIMIT
+    records: Sequence[Record],
+    *,
+    msg_id: int = 0,
+    line_limit: int = DEFAULT_LINE_LIMIT,
+    one_shot: bool = False,
 ) -> list[list[Record]]:
     """Spread records, in order, over as few AT+CIOTDAT lines of `line_limit` bytes as fit.
+
+    With `one_shot` the lines are sized for AT+CIOTSEND instead (its prefix is longer); the
+    encryption flag does not change the size, so either `send_once` accepts each batch.
 
     Raises:
         M6311ValidationError: a single record is too long for any line, or a bad argument.
@@ -301,10 +309,11 @@ def split_records(
     # when the next record does not fit, and records 1..o1 fit. If gi >= oi, the run
     # gi+1..o(i+1) is part of the run oi+1..o(i+1), which fits, so it fits too and greedy's
     # line i+1 reaches at least o(i+1). So greedy reaches the last record within k lines.
-    _check_int("msg_id", msg_id, 0, MSG_ID_MAX)
+    _check_int("msg_id", msg_id, 0, SEND_ONCE_MSG_ID_MAX if one_shot else MSG_ID_MAX)
     limit = _check_line_limit(line_limit)
-    # `AT+CIOTDAT=<msg_id>,` + `<num>,"` + data + `"` + CR LF, data = records joined by `;`.
-    fixed = len(f'{_DATA_PREFIX}{msg_id},,""') + len(_LINE_END)
+    # `<prefix><msg_id>,` + `<num>,"` + data + `"` + CR LF, data = records joined by `;`.
+    prefix = _SEND_ONCE_PREFIX if one_shot else _DATA_PREFIX
+    fixed = len(f'{prefix}{msg_id},,""') + len(_LINE_END)
     batches: list[list[Record]] = []
     batch: list[Record] = []
     data_size = 0  # bytes of the batch's data, separators included
