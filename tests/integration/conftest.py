@@ -14,15 +14,19 @@ from homeassistant.core import callback
 from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.onenet_m6311 import coordinator as coordinator_module
+from custom_components.onenet_m6311 import sender as sender_module
 from custom_components.onenet_m6311.const import (
     CONF_AUTH_KEY,
     CONF_AUTH_VALUE,
+    CONF_BATCH_WINDOW,
     CONF_BAUDRATE,
     CONF_DEVICE,
     CONF_DEVICE_ID,
     CONF_ENCRYPT,
     CONF_MASTER_KEY,
     CONF_MODE,
+    CONF_PING_INTERVAL,
     CONF_PROJECT_ID,
     DOMAIN,
 )
@@ -46,6 +50,24 @@ AUTH_INFO = f'{{"SYS":"{AUTH_VALUE}"}}'
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Every test here loads this repository's integration."""
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reconnects and resends within moments instead of seconds (1 s up to 5 min)."""
+    monkeypatch.setattr(coordinator_module, "BACKOFF_INITIAL", 0.05)
+    monkeypatch.setattr(coordinator_module, "BACKOFF_MAX", 0.2)
+    monkeypatch.setattr(sender_module, "RETRY_INITIAL", 0.05)
+    monkeypatch.setattr(sender_module, "RETRY_MAX", 0.2)
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
+    """Set an entry up with quick heartbeats and batches, and the options given."""
+    hass.config_entries.async_update_entry(
+        entry, options={CONF_PING_INTERVAL: 0.3, CONF_BATCH_WINDOW: 0.05, **options}
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 @pytest.fixture

@@ -10,25 +10,21 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers import label_registry as lr
 from homeassistant.util import dt as dt_util
 
-from custom_components.onenet_m6311 import coordinator as coordinator_module
-from custom_components.onenet_m6311 import sender as sender_module
 from custom_components.onenet_m6311.const import (
     CONF_ACK_MODE,
     CONF_ATTRIBUTES,
-    CONF_BATCH_WINDOW,
     CONF_DATASTREAMS,
     CONF_FORWARD_ENTITIES,
     CONF_FORWARD_LABEL,
     CONF_KEEP_LINK,
     CONF_MIN_INTERVAL,
     CONF_OUTBOX_CAPACITY,
-    CONF_PING_INTERVAL,
     CONF_SNAPSHOT_INTERVAL,
     CONF_TIMESTAMPS,
     DOMAIN,
 )
 
-from .conftest import wait_until
+from .conftest import set_up, wait_until
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -40,22 +36,7 @@ if TYPE_CHECKING:
 KITCHEN = "sensor.kitchen_temperature"
 
 
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reconnects and resends within moments instead of seconds."""
-    monkeypatch.setattr(coordinator_module, "BACKOFF_INITIAL", 0.05)
-    monkeypatch.setattr(coordinator_module, "BACKOFF_MAX", 0.2)
-    monkeypatch.setattr(sender_module, "RETRY_INITIAL", 0.05)
-    monkeypatch.setattr(sender_module, "RETRY_MAX", 0.2)
-
-
-async def start(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
-    hass.config_entries.async_update_entry(
-        entry,
-        options={CONF_BATCH_WINDOW: 0.05, CONF_PING_INTERVAL: 0.3, **options},
-    )
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+pytestmark = pytest.mark.usefixtures("quick_retries")
 
 
 def values(platform: PlatformEmulator, device_id: str, datastream: str) -> list[Any]:
@@ -66,7 +47,7 @@ async def test_a_state_change_arrives_with_its_time(
     hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
 ) -> None:
     await hass.config.async_set_time_zone("Asia/Shanghai")
-    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
     hass.states.async_set(KITCHEN, "21.5", {"unit_of_measurement": "°C"})
     state = hass.states.get(KITCHEN)
     assert state is not None
@@ -85,7 +66,7 @@ async def test_a_thousand_changes_arrive_in_far_fewer_commands(
     device_id: str,
 ) -> None:
     entities = [f"sensor.probe_{n}" for n in range(10)]
-    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: entities})
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: entities})
     before = sum(line.startswith("AT+CIOTDAT=") for line in module.commands)
     for step in range(100):
         for entity_id in entities:
@@ -107,7 +88,7 @@ async def test_an_outage_in_a_stream_loses_nothing(
     device_id: str,
     outage: str,
 ) -> None:
-    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
     for step in range(50):
         hass.states.async_set(KITCHEN, str(step))
         if step == 20:
@@ -128,7 +109,7 @@ async def test_a_home_assistant_restart_loses_nothing(
     platform: PlatformEmulator,
     device_id: str,
 ) -> None:
-    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
     await module.set_network(up=False)  # nothing can leave: everything stays in the outbox
     for step in range(30):
         hass.states.async_set(KITCHEN, str(step))
@@ -149,7 +130,7 @@ async def test_a_full_outbox_drops_the_oldest_and_says_so(
     device_id: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN], CONF_OUTBOX_CAPACITY: 10})
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN], CONF_OUTBOX_CAPACITY: 10})
     await module.set_network(up=False)
     for step in range(25):
         hass.states.async_set(KITCHEN, str(step))
@@ -168,7 +149,7 @@ async def test_a_full_outbox_drops_the_oldest_and_says_so(
 async def test_unavailable_states_are_skipped_and_counted(
     hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
 ) -> None:
-    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
     hass.states.async_set(KITCHEN, "unavailable")
     hass.states.async_set(KITCHEN, "unknown")
     hass.states.async_set(KITCHEN, "on")
@@ -181,7 +162,7 @@ async def test_unavailable_states_are_skipped_and_counted(
 async def test_datastreams_attributes_and_the_minimum_interval(
     hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
 ) -> None:
-    await start(
+    await set_up(
         hass,
         mode1_entry,
         **{
@@ -213,7 +194,7 @@ async def test_entities_with_the_label_are_followed_as_labels_change(
     first = registry.async_get_or_create("sensor", "test", "first", suggested_object_id="first")
     second = registry.async_get_or_create("sensor", "test", "second", suggested_object_id="second")
     registry.async_update_entity(first.entity_id, labels={label.label_id})
-    await start(hass, mode1_entry, **{CONF_FORWARD_LABEL: label.label_id})
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_LABEL: label.label_id})
     hass.states.async_set(first.entity_id, "1")
     hass.states.async_set(second.entity_id, "2")  # no label yet: not forwarded
     await platform.wait_datapoint(device_id, "sensor_first")
@@ -233,7 +214,7 @@ async def test_snapshots_and_acknowledgement_mode(
     device_id: str,
 ) -> None:
     hass.states.async_set(KITCHEN, "19")
-    await start(
+    await set_up(
         hass,
         mode1_entry,
         **{CONF_FORWARD_ENTITIES: [KITCHEN], CONF_SNAPSHOT_INTERVAL: 0.2, CONF_ACK_MODE: True},
@@ -257,7 +238,7 @@ async def test_one_shot_mode_sends_without_holding_the_link(
     platform: PlatformEmulator,
     device_id: str,
 ) -> None:
-    await start(
+    await set_up(
         hass,
         mode1_entry,
         **{CONF_FORWARD_ENTITIES: [KITCHEN], CONF_KEEP_LINK: False, CONF_ACK_MODE: True},
@@ -281,7 +262,7 @@ async def test_short_records_fill_long_lines(
     device_id: str,
 ) -> None:
     entities = [f"sensor.s{n}" for n in range(4)]
-    await start(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: entities, CONF_TIMESTAMPS: False})
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: entities, CONF_TIMESTAMPS: False})
     await module.set_network(up=False)  # let 200 records gather, then send them at once
     for step in range(50):
         for entity_id in entities:
@@ -308,7 +289,7 @@ async def test_an_invalid_datastream_is_skipped_and_said(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # The options flow refuses such an ID; options written by hand could still hold one.
-    await start(
+    await set_up(
         hass,
         mode1_entry,
         **{CONF_FORWARD_ENTITIES: [KITCHEN, "sensor.hall"], CONF_DATASTREAMS: {KITCHEN: "a b"}},

@@ -12,7 +12,6 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.onenet_m6311 import coordinator as coordinator_module
 from custom_components.onenet_m6311.const import (
     CONF_DEVICE,
     CONF_MASTER_KEY,
@@ -20,7 +19,7 @@ from custom_components.onenet_m6311.const import (
     DOMAIN,
 )
 
-from .conftest import IMEI, state_of, wait_for_state, wait_until
+from .conftest import IMEI, set_up, state_of, wait_for_state, wait_until
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -32,17 +31,11 @@ LINK = "binary_sensor.m6311_4567_cloud_link"
 ROUND_TRIP = "sensor.m6311_4567_ping_round_trip"
 
 
-@pytest.fixture(autouse=True)
-def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reconnect attempts 50 ms apart instead of 1 s, so the tests take moments."""
-    monkeypatch.setattr(coordinator_module, "BACKOFF_INITIAL", 0.05)
-    monkeypatch.setattr(coordinator_module, "BACKOFF_MAX", 0.2)
+pytestmark = pytest.mark.usefixtures("quick_retries")
 
 
 async def setup(hass: HomeAssistant, entry: MockConfigEntry, ping_interval: float = 0.3) -> None:
-    hass.config_entries.async_update_entry(entry, options={CONF_PING_INTERVAL: ping_interval})
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up(hass, entry, **{CONF_PING_INTERVAL: ping_interval})
     assert state_of(hass, LINK).state == STATE_ON
 
 
