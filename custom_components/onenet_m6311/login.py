@@ -64,12 +64,7 @@ async def async_set_connect_params(client: M6311Client, settings: LoginSettings)
 
 async def async_login(client: M6311Client, settings: LoginSettings) -> None:
     """Set the mode's parameters and open the platform link; raise when it is not up after."""
-    await async_set_connect_params(client, settings)
-    if await client.read_status() is LinkStatus.UP:
-        # While up the module refuses a new connection; a login left from before (another
-        # Home Assistant run, other credentials) is closed so these settings take effect.
-        with contextlib.suppress(M6311CommandError):
-            await client.quit()
+    await _async_fresh_parameters(client, settings)
     await client.start(encrypt=settings.encrypt)
     if await client.read_status() is not LinkStatus.UP:
         msg = "CIOTSTART"
@@ -78,6 +73,15 @@ async def async_login(client: M6311Client, settings: LoginSettings) -> None:
 
 async def async_prepare_one_shot(client: M6311Client, settings: LoginSettings) -> None:
     """One-shot mode: set the parameters AT+CIOTSEND logs in with, and stay logged out."""
+    await _async_fresh_parameters(client, settings)
+
+
+async def _async_fresh_parameters(client: M6311Client, settings: LoginSettings) -> None:
+    """Set the mode's parameters and close a login left from before.
+
+    While up the module refuses a new connection, and a login from another Home Assistant run
+    (or other credentials) would keep the old settings in effect.
+    """
     await async_set_connect_params(client, settings)
     if await client.read_status() is LinkStatus.UP:
         with contextlib.suppress(M6311CommandError):
