@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant
 
-    from custom_components.onenet_m6311.forwarder import Forwarder
+    from custom_components.onenet_m6311.forwarding.forwarder import Forwarder
     from emulator.module import ModuleEmulator
 
 BAUDRATE = 115200

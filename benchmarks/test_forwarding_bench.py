@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
     from homeassistant.core import HomeAssistant
 
-    from custom_components.onenet_m6311.forwarder import Forwarder
+    from custom_components.onenet_m6311.forwarding.forwarder import Forwarder
 
 IMEI = "867567041234567"
 MASTER_KEY = "syp2wjH2rowlyX1H7bqwynVVnK8="
@@ -145,7 +145,7 @@ async def drain(forwarder: Forwarder) -> None:
     async with asyncio.timeout(120):
         while len(forwarder.outbox):  # noqa: ASYNC110  # nothing announces an empty outbox
             await asyncio.sleep(0.05)
-    await forwarder.outbox.async_save_now()  # also cancels the debounced write
+    await forwarder.outbox.async_flush()  # the writes it caused are done
     await asyncio.sleep(1.1)  # the counters' sensors write at most once a second
 
 

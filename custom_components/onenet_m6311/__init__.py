@@ -7,18 +7,21 @@ commands in cloud_commands.py, actions in services.py.
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import TYPE_CHECKING
 
 from homeassistant.components import usb
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 
 from .cloud_commands import async_setup_cloud_commands
 from .const import CONF_BAUDRATE, CONF_DEVICE, DEFAULT_BAUDRATE, DOMAIN, SECRET_KEYS
 from .coordinator import M6311ConfigEntry, M6311Coordinator, M6311Runtime
-from .forward_settings import ForwardSettings
-from .forwarder import Forwarder
+from .forwarding.forwarder import Forwarder
+from .forwarding.outbox_files import async_remove_outbox_files
+from .forwarding.settings import ForwardSettings
 from .m6311 import M6311Client
 from .m6311.redaction import SECRETS
 from .services import async_setup_services
@@ -39,7 +42,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> bool:
-    """Open the module link, log in, and set the platforms up."""
+    """Start the module link (in the background) and forwarding, and set the platforms up."""
     secrets = [entry.data[key] for key in SECRET_KEYS if entry.data.get(key)]
     SECRETS.add(secrets)  # kept out of every log, serialx's included, while the entry is loaded
     entry.async_on_unload(lambda: SECRETS.remove(secrets))
@@ -50,8 +53,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
     # Registered first, so it runs last: the port closes after everything else let go of it.
     entry.async_on_unload(coordinator.async_stop)
     forwarder = Forwarder(hass, entry, coordinator, ForwardSettings.from_options(entry.options))
-    await forwarder.async_start()
     entry.async_on_unload(forwarder.async_stop)
+    try:
+        await forwarder.async_start()
+    except (OSError, sqlite3.Error) as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="outbox_unavailable",
+            translation_placeholders={"error": str(err)},
+        ) from err
     entry.runtime_data = M6311Runtime(link=coordinator, forwarder=forwarder)
     entry.async_on_unload(async_setup_cloud_commands(hass, coordinator))
     real_port = await hass.async_add_executor_job(os.path.realpath, port)
@@ -63,6 +73,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
 async def async_unload_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> bool:
     """Unload the platforms; the link logs out and closes through `async_on_unload`."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> None:
+    """The entry is deleted: its outbox goes with it."""
+    await async_remove_outbox_files(hass, entry.entry_id)
 
 
 def _watch_usb_port(

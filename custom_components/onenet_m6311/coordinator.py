@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .const import (
@@ -44,7 +44,6 @@ from .m6311 import (
     M6311CommandError,
     M6311ConnectionError,
     M6311Error,
-    M6311TimeoutError,
     ModuleBoot,
     ModuleEvent,
     NoDeviceIdError,
@@ -57,7 +56,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .forwarder import Forwarder
+    from .forwarding.forwarder import Forwarder
 
 type M6311ConfigEntry = ConfigEntry[M6311Runtime]
 type CommandListener = Callable[[CloudCommand], None]
@@ -117,6 +116,8 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         self._supervisor: asyncio.Task[None] | None = None
         self._command_listeners: list[CommandListener] = []
         self._refusals = 0
+        self._said_down = False
+        """Whether the log says the link is down; it then says so again when it is up."""
         self._msg_id = 0
         self._exclusive = asyncio.Lock()
         """Held by multi-command operations (uploads, provisioning) and by each heartbeat."""
@@ -135,47 +136,12 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
     # -- life cycle ------------------------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Connect and log in for the first time; a failure postpones the set-up."""
-        try:
-            await self._establish()
-        except DeviceConnectError as err:
-            await self.client.close()
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="login_refused"
-            ) from err
-        except (NoDeviceIdError, NoDeviceKeyError) as err:
-            await self.client.close()
-            async_report_device_lost(self.hass, self.config_entry)
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN, translation_key="device_lost"
-            ) from err
-        except WrongModuleError as err:
-            await self.client.close()
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="wrong_module",
-                translation_placeholders={"port": self.client.url},
-            ) from err
-        except M6311ConnectionError as err:
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="port_unavailable",
-                translation_placeholders={"port": self.client.url},
-            ) from err
-        except M6311TimeoutError as err:
-            await self.client.close()
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="module_silent",
-                translation_placeholders={"port": self.client.url},
-            ) from err
-        except M6311Error as err:
-            await self.client.close()
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="login_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+        """Start the supervisor, which connects and logs in in the background.
+
+        The entry does not wait for the module: forwarding fills the outbox from the first
+        moment, whether the module is there, unplugged or silent, and the Cloud link sensor
+        shows the link off until it is up (quality_scale.yaml: test-before-setup).
+        """
         self._supervisor = self.config_entry.async_create_background_task(
             self.hass, self._supervise(), f"{DOMAIN} link {self.client.url}"
         )
@@ -193,12 +159,10 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
                 await self.client.quit()
         await self.client.close()
 
-    def require_identity(self) -> ModuleIdentity:
-        """The module's identity; it is known once `async_start` has succeeded."""
-        if self.identity is None:
-            msg = "the module's identity is read by async_start"
-            raise RuntimeError(msg)
-        return self.identity
+    @property
+    def imei(self) -> str:
+        """The module's IMEI, known from the set-up (the entry's unique ID) without asking it."""
+        return self.config_entry.unique_id or self.config_entry.entry_id
 
     async def async_ping(self) -> float:
         """Ping the platform now; returns the round trip in seconds."""
@@ -250,9 +214,9 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
 
     async def _supervise(self) -> None:
         while True:
+            await self._reconnect()
             await self._keep_alive()
             self._set_offline()
-            await self._reconnect()
 
     async def _keep_alive(self) -> None:
         """Ping every interval; return when the link is lost."""
@@ -305,20 +269,22 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             self._link_lost.clear()
             try:
                 await self._establish()
-            except DeviceConnectError:
-                self._count_refusal()
-            except NoDeviceIdError, NoDeviceKeyError:
-                async_report_device_lost(self.hass, self.config_entry)
-            except WrongModuleError:
-                LOGGER.warning("Another module answers on %s; waiting for ours", self.client.url)
             except M6311Error as err:
-                LOGGER.debug("Reconnecting to %s failed: %s", self.client.url, err)
+                LOGGER.debug("Connecting to %s failed: %s", self.client.url, err)
+                self._on_establish_failed(err)
             else:
                 return
             # Jitter keeps several modules (or a module and its cloud) from retrying in step.
             await self._wait(self._retry_now, delay * random.uniform(0.5, 1.0))  # noqa: S311
             self._retry_now.clear()
             delay = min(delay * 2, BACKOFF_MAX)
+
+    def _on_establish_failed(self, error: M6311Error) -> None:
+        if isinstance(error, DeviceConnectError):
+            self._count_refusal()
+        elif isinstance(error, NoDeviceIdError | NoDeviceKeyError):
+            async_report_device_lost(self.hass, self.config_entry)
+        self._say_down(error)
 
     async def _establish(self) -> None:
         """Open the port if needed, set the module up, and log in."""
@@ -346,6 +312,14 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             raise WrongModuleError(imei)
         if self.identity is None:
             self.identity = ModuleIdentity(imei=imei, firmware=await self.client.read_firmware())
+            self._show_firmware(self.identity.firmware)
+
+    def _show_firmware(self, firmware: str) -> None:
+        """The device page shows the firmware once the module was first asked (after set-up)."""
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, self.imei)})
+        if device is not None and device.sw_version != firmware:
+            registry.async_update_device(device.id, sw_version=firmware)
 
     def next_msg_id(self) -> int:
         """Message ids 1..65535 in turn (0 would mean "no acknowledgement")."""
@@ -375,15 +349,28 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
     def _set_online(self) -> None:
         async_clear_device_lost(self.hass, self.config_entry)
         self._online.set()
-        if not self.data.online:
+        if self._said_down or not self.data.online:
             LOGGER.info("OneNET link through %s is up", self.client.url)
+        self._said_down = False
         self._update(online=True)
 
     def _set_offline(self) -> None:
         self._online.clear()
         if self.data.online:
+            self._said_down = True
             LOGGER.warning("OneNET link through %s is down; reconnecting", self.client.url)
         self._update(online=False, ping_round_trip=None)
+
+    def _say_down(self, error: M6311Error) -> None:
+        """Say once that the link cannot be made (at start, the only line until it is up)."""
+        if not self._said_down:
+            self._said_down = True
+            LOGGER.warning(
+                "OneNET link through %s is not up (%s); retrying in the background, and"
+                " forwarded states wait in the outbox",
+                self.client.url,
+                error,
+            )
 
     def _update(self, **changes: object) -> None:
         self.async_set_updated_data(replace(self.data, **changes))  # type: ignore[arg-type]

@@ -17,14 +17,15 @@ class M6311Entity(CoordinatorEntity[M6311Coordinator]):
     def __init__(self, coordinator: M6311Coordinator, key: str) -> None:
         """Name the entity by its translation key and give it the module's device."""
         super().__init__(coordinator)
-        identity = coordinator.require_identity()
+        imei = coordinator.imei
         self._attr_translation_key = key
-        self._attr_unique_id = f"{identity.imei}_{key}"
+        self._attr_unique_id = f"{imei}_{key}"
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, identity.imei)},
+            identifiers={(DOMAIN, imei)},
             manufacturer="China Mobile",
             model="M6311",
-            name=f"M6311 {identity.imei[-4:]}",
-            serial_number=identity.imei,
-            sw_version=identity.firmware,
+            name=f"M6311 {imei[-4:]}",
+            serial_number=imei,
         )
+        if coordinator.identity is not None:  # else shown once the module is first asked
+            self._attr_device_info["sw_version"] = coordinator.identity.firmware

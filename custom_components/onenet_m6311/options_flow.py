@@ -45,10 +45,10 @@ from .const import (
     DEFAULT_PING_INTERVAL,
     MAX_PING_INTERVAL,
 )
+from .forwarding.values import default_datastream
 from .m6311 import M6311ValidationError
 from .m6311.records import check_key
 from .validation import vol
-from .values import default_datastream
 
 SECTION_DELIVERY = "delivery"
 ATTRIBUTES_SUFFIX = " attributes"

@@ -112,11 +112,18 @@ class DeviceLostRepairFlow(RepairsFlow):
         )
 
     async def _async_provision(self, entry: ConfigEntry, master_key: str | None) -> str:
-        # The port has one user at a time: a loaded entry (still retrying) lets go of it.
-        if entry.state is ConfigEntryState.LOADED:
+        # The port has one user at a time: a loaded entry (still retrying) lets go of it,
+        # and takes it back if provisioning fails, so forwarding goes on meanwhile.
+        was_loaded = entry.state is ConfigEntryState.LOADED
+        if was_loaded:
             await self.hass.config_entries.async_unload(entry.entry_id)
-        return await async_provision(
-            entry.data[CONF_DEVICE],
-            entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE),
-            master_key,
-        )
+        try:
+            return await async_provision(
+                entry.data[CONF_DEVICE],
+                entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE),
+                master_key,
+            )
+        except ProbeError:
+            if was_loaded:
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+            raise

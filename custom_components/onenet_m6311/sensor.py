@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .coordinator import LinkState, M6311ConfigEntry, M6311Coordinator
-    from .forwarder import Forwarder, ForwardStats
+    from .forwarding.forwarder import Forwarder, ForwardStats
 
 PARALLEL_UPDATES = 0  # push: entities never poll
 

@@ -15,7 +15,6 @@ from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.onenet_m6311 import coordinator as coordinator_module
-from custom_components.onenet_m6311 import sender as sender_module
 from custom_components.onenet_m6311.const import (
     CONF_AUTH_KEY,
     CONF_AUTH_VALUE,
@@ -30,6 +29,7 @@ from custom_components.onenet_m6311.const import (
     CONF_PROJECT_ID,
     DOMAIN,
 )
+from custom_components.onenet_m6311.forwarding import sender as sender_module
 from emulator.module import ModuleEmulator
 from emulator.platform import PlatformEmulator
 
@@ -53,6 +53,12 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """A configuration folder of the test's own: the outbox writes real files in `.storage/`."""
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Reconnects and resends within moments instead of seconds (1 s up to 5 min)."""
     monkeypatch.setattr(coordinator_module, "BACKOFF_INITIAL", 0.05)
@@ -62,12 +68,33 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
-    """Set an entry up with quick heartbeats and batches, and the options given."""
+    """Set an entry up with quick heartbeats and batches and the options given; wait for the
+    link, which comes up in the background."""
+    await set_up_without_link(hass, entry, **options)
+    await wait_online_link(entry)
+
+
+async def set_up_without_link(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
+    """As `set_up`, without waiting for the link (the module may be away)."""
     hass.config_entries.async_update_entry(
         entry, options={CONF_PING_INTERVAL: 0.3, CONF_BATCH_WINDOW: 0.05, **options}
     )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def set_up_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set an entry up as it is, and wait for its link (made in the background)."""
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_online_link(entry)
+
+
+async def wait_online_link(entry: ConfigEntry, within: float = 10) -> None:
+    """Wait until the entry's module link is up."""
+    coordinator = entry.runtime_data.link
+    async with asyncio.timeout(within):
+        await coordinator.async_wait_online()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from custom_components.onenet_m6311.const import (
     EVENT_COMMAND_REJECTED,
 )
 
-from .conftest import IMEI, state_of, wait_for_state, wait_until
+from .conftest import IMEI, set_up_entry, state_of, wait_for_state, wait_until
 
 if TYPE_CHECKING:
     from homeassistant.core import Event, HomeAssistant
@@ -35,8 +35,7 @@ SWITCH = "input_boolean.porch"
 async def loaded(hass: HomeAssistant, mode1_entry: MockConfigEntry) -> MockConfigEntry:
     """The mode 1 entry set up, with an input_boolean for service calls to act on."""
     assert await async_setup_component(hass, "input_boolean", {"input_boolean": {"porch": {}}})
-    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, mode1_entry)
     return mode1_entry
 
 

@@ -41,7 +41,16 @@ from emulator.module import Dialect, ModuleEmulator
 from emulator.platform import PlatformEmulator
 from tests.library.fake_module import FakeModule
 
-from .conftest import AUTH_VALUE, IMEI, MASTER_KEY, entry_data, state_of_entry
+from .conftest import (
+    AUTH_VALUE,
+    IMEI,
+    MASTER_KEY,
+    entry_data,
+    set_up_entry,
+    state_of_entry,
+    wait_online_link,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -143,8 +152,7 @@ async def provision(module: ModuleEmulator) -> str:
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
 
 
@@ -300,10 +308,10 @@ async def test_user_mode1_creates_a_loaded_entry(
     entry = result["result"]
     assert entry.unique_id == IMEI
     assert entry.state is ConfigEntryState.LOADED
+    await platform.wait_online(device_id)
     # The flow logged in for real, and out again, before the entry logged in for itself.
     assert module.commands.count("AT+CIOTSTART=0") == 2
     assert "AT+CIOTQUIT" in module.commands
-    await platform.wait_online(device_id)
 
 
 async def test_user_mode2_encrypted(
@@ -794,8 +802,10 @@ async def test_user_port_of_a_running_entry_gives_it_back(
 
     await hass.async_block_till_done()
     assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED
-    # Set up again: it logged in once more.
-    assert sum(line.startswith("AT+CIOTCONNECTPARA") for line in module.commands) == logins + 1
+    # Set up again: it logs in once more.
+    await wait_until(
+        lambda: sum(line.startswith("AT+CIOTCONNECTPARA") for line in module.commands) == logins + 1
+    )
 
 
 # -- USB discovery ---------------------------------------------------------------------------
@@ -857,12 +867,12 @@ async def test_usb_discovery_of_something_else(hass: HomeAssistant, tmp_path: Pa
 async def test_usb_discovery_of_a_module_that_moved(
     hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
 ) -> None:
-    """The entry's port is gone (set-up retries); the module turns up on another adapter."""
+    """The entry's port is gone (the link retries); the module turns up on another adapter."""
     hass.config_entries.async_update_entry(
         mode1_entry, data={**mode1_entry.data, CONF_DEVICE: "/dev/ttyUSB3"}
     )
-    assert not await hass.config_entries.async_setup(mode1_entry.entry_id)
-    assert mode1_entry.state is ConfigEntryState.SETUP_RETRY
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    assert not mode1_entry.runtime_data.link.data.online
 
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USB}, data=usb_info(module.serial_path)
@@ -873,6 +883,7 @@ async def test_usb_discovery_of_a_module_that_moved(
     assert result["reason"] == "already_configured"
     assert mode1_entry.data[CONF_DEVICE] == module.serial_path
     assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED
+    await wait_online_link(mode1_entry)  # reloaded on the new port
 
 
 async def test_usb_discovery_of_a_port_in_use(
@@ -937,7 +948,7 @@ async def test_reconfigure_to_a_new_port_and_baud_rate(
         assert mode1_entry.data[CONF_DEVICE] == path_of(moved)
         assert mode1_entry.data[CONF_BAUDRATE] == 57600
         assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED
-        assert moved.online  # the reloaded entry logged in through the new adapter
+        await wait_until(lambda: moved.online)  # logged in through the new adapter
         await unload(hass, mode1_entry.entry_id)
     finally:
         await moved.stop()
@@ -1034,19 +1045,19 @@ async def test_reconfigure_abandoned_sets_the_entry_up_again(
 # -- reauth ----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("quick_retries")
 async def test_reauth_after_a_refused_login(
     hass: HomeAssistant,
     mode1_entry: MockConfigEntry,
     platform: PlatformEmulator,
     device_id: str,
 ) -> None:
-    """The master key was changed on OneNET: set-up fails, reauth asks, the entry reloads."""
+    """The master key was changed on OneNET: logins fail, reauth asks, the entry reloads."""
     hass.config_entries.async_update_entry(
         mode1_entry, data={**mode1_entry.data, CONF_MASTER_KEY: WRONG_KEY}
     )
-    assert not await hass.config_entries.async_setup(mode1_entry.entry_id)
-    await hass.async_block_till_done()
-    assert mode1_entry.state is ConfigEntryState.SETUP_ERROR
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    await wait_until(lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN)))
     (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert flow["context"]["source"] == "reauth"
 
@@ -1067,6 +1078,7 @@ async def test_reauth_after_a_refused_login(
     assert mode1_entry.data[CONF_MASTER_KEY] == MASTER_KEY
     assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED
     await platform.wait_online(device_id)
+    await unload(hass, mode1_entry.entry_id)
 
 
 async def test_reauth_mode0_makes_a_new_device(

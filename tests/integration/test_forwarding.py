@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers import label_registry as lr
@@ -23,8 +26,10 @@ from custom_components.onenet_m6311.const import (
     CONF_TIMESTAMPS,
     DOMAIN,
 )
+from custom_components.onenet_m6311.forwarding.outbox import Outbox
+from custom_components.onenet_m6311.forwarding.outbox_files import outbox_path
 
-from .conftest import set_up, wait_until
+from .conftest import set_up, set_up_without_link, state_of, wait_until
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from emulator.platform import PlatformEmulator
 
 KITCHEN = "sensor.kitchen_temperature"
+LINK = "binary_sensor.m6311_4567_cloud_link"
 
 
 pytestmark = pytest.mark.usefixtures("quick_retries")
@@ -300,4 +306,174 @@ async def test_an_invalid_datastream_is_skipped_and_said(
     await platform.wait_datapoint(device_id, "sensor_hall")
     assert mode1_entry.runtime_data.forwarder.stats.skipped == 2
     assert caplog.text.count("Not forwarding sensor.kitchen_temperature") == 1  # said once
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+# -- nothing missed: forwarding from boot, changes made while stopped, files --------------
+
+
+async def test_forwarding_starts_while_the_module_is_unplugged(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    await module.unplug()
+    await set_up_without_link(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    assert mode1_entry.state is ConfigEntryState.LOADED
+    assert state_of(hass, LINK).state == STATE_OFF
+    for step in range(20):
+        hass.states.async_set(KITCHEN, str(step))
+    await hass.async_block_till_done()
+    assert mode1_entry.runtime_data.forwarder.stats.queued == 20
+    await module.replug()
+    await wait_until(lambda: len(values(platform, device_id, "sensor_kitchen_temperature")) >= 20)
+    assert values(platform, device_id, "sensor_kitchen_temperature") == list(range(20))
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_changes_made_while_unloaded_are_sent_at_the_next_start(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
+) -> None:
+    hall = "sensor.hall"
+    await set_up(
+        hass,
+        mode1_entry,
+        **{CONF_FORWARD_ENTITIES: [KITCHEN, hall], CONF_ATTRIBUTES: {KITCHEN: ["humidity"]}},
+    )
+    hass.states.async_set(KITCHEN, "20", {"humidity": 40})
+    hass.states.async_set(hall, "on")
+    await wait_until(lambda: len(platform.datapoints(device_id)) == 3)
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+    hass.states.async_set(KITCHEN, "21", {"humidity": 40})  # nobody follows it now
+    hass.states.async_remove(hall)  # gone, and back later with the value it had
+    await set_up(
+        hass,
+        mode1_entry,
+        **{CONF_FORWARD_ENTITIES: [KITCHEN, hall], CONF_ATTRIBUTES: {KITCHEN: ["humidity"]}},
+    )
+    await wait_until(lambda: len(values(platform, device_id, "sensor_kitchen_temperature")) == 2)
+    hass.states.async_set(hall, "on")  # appears with its last value: nothing new
+    hass.states.async_set(KITCHEN, "22", {"humidity": 40})
+    await wait_until(lambda: len(values(platform, device_id, "sensor_kitchen_temperature")) == 3)
+    assert values(platform, device_id, "sensor_kitchen_temperature") == [20, 21, 22]
+    assert values(platform, device_id, "sensor_kitchen_temperature__humidity") == [40]
+    assert values(platform, device_id, "sensor_hall") == [1]
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_home_assistant_stopping_writes_the_outbox(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    await module.set_network(up=False)
+    for step in range(5):
+        hass.states.async_set(KITCHEN, str(step))
+    await hass.async_block_till_done()
+    path = outbox_path(hass, mode1_entry.entry_id)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)  # entries are not unloaded on a stop
+    await hass.async_block_till_done()
+    with sqlite3.connect(path) as db:
+        assert [v for (v,) in db.execute("SELECT value FROM records ORDER BY id")] == [
+            0,
+            1,
+            2,
+            3,
+            4,
+        ]
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_the_outbox_of_an_earlier_release_is_taken_in_once(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mode1_entry: MockConfigEntry,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    key = f"onenet_m6311.outbox.{mode1_entry.entry_id}"
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {
+            "records": [["kitchen", n, "2026-11-23 08:00:00"] for n in range(3)],
+            "dropped": 4,
+            "sent": 5,
+        },
+    }
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    await wait_until(lambda: len(values(platform, device_id, "kitchen")) == 3)
+    assert values(platform, device_id, "kitchen") == [0, 1, 2]
+    assert key not in hass_storage  # removed once taken in
+    stats = mode1_entry.runtime_data.forwarder.stats
+    await wait_until(lambda: mode1_entry.runtime_data.forwarder.stats.sent == 5 + 3)
+    assert stats.dropped == 4
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_crash_between_import_and_removal_imports_nothing_twice(
+    hass: HomeAssistant, hass_storage: dict[str, Any], mode1_entry: MockConfigEntry
+) -> None:
+    key = f"onenet_m6311.outbox.{mode1_entry.entry_id}"
+    legacy = {
+        "version": 1,
+        "key": key,
+        "data": {"records": [["kitchen", 1, None]], "dropped": 0, "sent": 0},
+    }
+    hass_storage[key] = legacy
+    path = outbox_path(hass, mode1_entry.entry_id)
+    box = Outbox(path)
+    await box.async_open()
+    await box.async_import([], sent=0, dropped=0)  # imported, then "crashed" before the removal
+    await box.async_close()
+    await set_up_without_link(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    assert mode1_entry.runtime_data.forwarder.stats.queued == 0
+    assert key not in hass_storage
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_removing_the_entry_removes_its_outbox(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
+    path = outbox_path(hass, mode1_entry.entry_id)
+    assert path.exists()
+    assert await hass.config_entries.async_remove(mode1_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not path.exists()
+    assert not path.with_name(path.name + "-wal").exists()
+
+
+async def test_an_unopenable_outbox_postpones_the_set_up(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    outbox_path(hass, mode1_entry.entry_id).mkdir(parents=True)  # a folder where the file goes
+    hass.config_entries.async_update_entry(mode1_entry, options={CONF_FORWARD_ENTITIES: [KITCHEN]})
+    assert not await hass.config_entries.async_setup(mode1_entry.entry_id)
+    assert mode1_entry.state is ConfigEntryState.SETUP_RETRY
+    assert "outbox file cannot be opened" in (mode1_entry.reason or "")
+
+
+async def test_a_record_the_module_cannot_take_is_dropped_not_blocking(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN, "sensor.hall"]})
+    await module.set_network(up=False)
+    hass.states.async_set("sensor.hall", "1")
+    hass.states.async_set(KITCHEN, "x" * 100)
+    hass.states.async_set("sensor.hall", "2")
+    await hass.async_block_till_done()
+    mode1_entry.runtime_data.link.client.line_limit = 100  # lowered since they were queued
+    await module.set_network(up=True)
+    await wait_until(lambda: len(values(platform, device_id, "sensor_hall")) == 2)
+    assert values(platform, device_id, "sensor_hall") == [1, 2]
+    assert mode1_entry.runtime_data.forwarder.stats.dropped == 1
+    assert "Dropping a record the module cannot take" in caplog.text
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)

@@ -19,7 +19,7 @@ from custom_components.onenet_m6311.const import (
     DOMAIN,
 )
 
-from .conftest import IMEI, set_up, state_of, wait_for_state, wait_until
+from .conftest import IMEI, set_up, set_up_without_link, state_of, wait_for_state, wait_until
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -114,7 +114,9 @@ async def test_heartbeat_reports_round_trip(
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
-async def test_missing_port_postpones_setup(hass: HomeAssistant, module: ModuleEmulator) -> None:
+async def test_a_missing_port_sets_up_and_says_the_link_is_down_once(
+    hass: HomeAssistant, module: ModuleEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=IMEI,
@@ -127,34 +129,44 @@ async def test_missing_port_postpones_setup(hass: HomeAssistant, module: ModuleE
         },
     )
     entry.add_to_hass(hass)
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.SETUP_RETRY
-    assert "/dev/ttyNOPE" in (entry.reason or "")
+    await set_up_without_link(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED  # forwarding does not wait for the module
+    assert state_of(hass, LINK).state == STATE_OFF
+    await wait_until(lambda: "/dev/ttyNOPE is not up" in caplog.text)
+    attempts = caplog.text.count("Connecting to /dev/ttyNOPE failed")
+    await wait_until(lambda: caplog.text.count("Connecting to /dev/ttyNOPE failed") > attempts)
+    assert caplog.text.count("is not up") == 1  # said once, retried quietly
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_silent_module_postpones_setup(
+async def test_a_silent_module_at_start_is_waited_for(
     hass: HomeAssistant,
     mode1_entry: MockConfigEntry,
     module: ModuleEmulator,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    module.swallow_answers(1000)
+    module.swallow_answers(3)
     monkeypatch.setattr("custom_components.onenet_m6311.m6311.commands.DEFAULT_TIMEOUT", 0.2)
-    assert not await hass.config_entries.async_setup(mode1_entry.entry_id)
-    assert mode1_entry.state is ConfigEntryState.SETUP_RETRY
+    await set_up_without_link(hass, mode1_entry)
+    assert mode1_entry.state is ConfigEntryState.LOADED
+    assert state_of(hass, LINK).state == STATE_OFF
+    await wait_for_state(hass, LINK, STATE_ON)  # it answers again: the link comes up
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
-async def test_refused_login_at_setup_asks_for_credentials(
-    hass: HomeAssistant, mode1_entry: MockConfigEntry
+async def test_refused_logins_at_setup_ask_for_credentials(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
 ) -> None:
     hass.config_entries.async_update_entry(
         mode1_entry, data={**mode1_entry.data, CONF_MASTER_KEY: "wrong-key"}
     )
-    assert not await hass.config_entries.async_setup(mode1_entry.entry_id)
-    await hass.async_block_till_done()
-    assert mode1_entry.state is ConfigEntryState.SETUP_ERROR
+    await set_up_without_link(hass, mode1_entry)
+    assert mode1_entry.state is ConfigEntryState.LOADED
+    await wait_until(lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN)))
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert module.commands.count("AT+CIOTSTART=0") == 3  # after three refusals, not one
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
 async def test_repeated_refusals_while_reconnecting_ask_for_credentials(
@@ -247,13 +259,18 @@ async def test_usb_replug_event_retries_at_once(
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
-async def test_another_module_on_the_port_postpones_setup(
-    hass: HomeAssistant, mode1_entry: MockConfigEntry
+async def test_another_module_on_the_port_is_not_used(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     hass.config_entries.async_update_entry(mode1_entry, unique_id="861234567890123")
-    assert not await hass.config_entries.async_setup(mode1_entry.entry_id)
-    assert mode1_entry.state is ConfigEntryState.SETUP_RETRY
-    assert "Another module" in (mode1_entry.reason or "")
+    await set_up_without_link(hass, mode1_entry)
+    await wait_until(lambda: "another module (IMEI ...4567) answers" in caplog.text)
+    assert state_of(hass, "binary_sensor.m6311_0123_cloud_link").state == STATE_OFF
+    assert not any(line.startswith("AT+CIOTCONNECTPARA") for line in module.commands)
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
 async def test_a_swapped_module_is_not_used(
@@ -268,7 +285,7 @@ async def test_a_swapped_module_is_not_used(
     module.firmware.config = dataclasses.replace(module.firmware.config, imei="861234567890123")
     await module.replug()
     since_replug = len(module.commands)  # the commands list outlives the unplug
-    await wait_until(lambda: "Another module answers" in caplog.text)
+    await wait_until(lambda: "another module (IMEI ...0123) answers" in caplog.text)
     assert state_of(hass, LINK).state == STATE_OFF
     after = module.commands[since_replug:]
     assert "AT+CGSN" in after

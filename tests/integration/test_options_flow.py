@@ -25,7 +25,7 @@ from custom_components.onenet_m6311.const import (
     CONF_TIMESTAMPS,
 )
 
-from .conftest import state_of_entry
+from .conftest import set_up_entry, state_of_entry
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -61,8 +61,7 @@ async def test_entities_with_their_datastreams_and_attributes(
     hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
 ) -> None:
     hass.states.async_set(KITCHEN, "21", {"humidity": 40, "unit_of_measurement": "°C"})
-    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, mode1_entry)
     result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
     assert result["step_id"] == "init"
     result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.onenet_m6311.const import CONF_DEVICE_ID, CONF_MASTER_KEY, DOMAIN
 from custom_components.onenet_m6311.m6311 import M6311Client
 
-from .conftest import IMEI, MASTER_KEY, entry_data, state_of_entry, wait_for_state
+from .conftest import IMEI, MASTER_KEY, entry_data, state_of_entry, wait_for_state, wait_until
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -68,10 +68,9 @@ async def test_a_lost_device_is_repaired(
         data=entry_data(module, 0, **{CONF_DEVICE_ID: old_device}),
     )
     entry.add_to_hass(hass)
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert await hass.config_entries.async_setup(entry.entry_id)  # forwarding goes on
     issue_id = f"device_lost_{entry.entry_id}"
-    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    await wait_until(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None)
 
     client = await hass_client()
     flow = await start_fix(client, issue_id)
@@ -79,6 +78,8 @@ async def test_a_lost_device_is_repaired(
     await module.set_network(up=False)  # no coverage: AT+CIOTINIT cannot reach the platform
     flow = await submit(client, flow["flow_id"], {CONF_MASTER_KEY: MASTER_KEY})
     assert flow["errors"] == {"base": "network_error"}
+    await hass.async_block_till_done()
+    assert state_of_entry(entry) is ConfigEntryState.LOADED  # taken back while the user retries
     await module.set_network(up=True)
     flow = await submit(client, flow["flow_id"], {CONF_MASTER_KEY: MASTER_KEY})
     assert flow["type"] == "create_entry"
@@ -104,8 +105,9 @@ async def test_repair_of_a_removed_entry_aborts(
         domain=DOMAIN, unique_id=IMEI, data=entry_data(module, 0, **{CONF_DEVICE_ID: "1"})
     )
     entry.add_to_hass(hass)
-    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert await hass.config_entries.async_setup(entry.entry_id)
     issue_id = f"device_lost_{entry.entry_id}"
+    await wait_until(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None)
     client = await hass_client()
     flow = await start_fix(client, issue_id)
     await hass.config_entries.async_remove(entry.entry_id)

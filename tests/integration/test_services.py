@@ -20,7 +20,7 @@ from custom_components.onenet_m6311.const import (
 )
 from custom_components.onenet_m6311.m6311 import M6311Client
 
-from .conftest import IMEI, MASTER_KEY, entry_data, wait_until
+from .conftest import IMEI, MASTER_KEY, entry_data, set_up_entry, wait_until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,8 +36,7 @@ if TYPE_CHECKING:
 @pytest.fixture
 async def loaded(hass: HomeAssistant, mode1_entry: MockConfigEntry) -> MockConfigEntry:
     """The mode 1 entry, set up."""
-    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, mode1_entry)
     return mode1_entry
 
 
@@ -192,7 +191,7 @@ async def test_at_command_keeps_unknown_secrets_out_of_logs(
         domain=DOMAIN, unique_id=IMEI, data=entry_data(module, 0, **{CONF_DEVICE_ID: device_id})
     )
     entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    await set_up_entry(hass, entry)
     caplog.set_level(logging.DEBUG)
     result = await call(hass, "at_command", entry, command="AT+CIOTKEY?")
     assert result is not None
@@ -243,8 +242,7 @@ async def test_mode0_forget_and_provision(
         data=entry_data(module, 0, **{CONF_DEVICE_ID: device_id, CONF_MASTER_KEY: MASTER_KEY}),
     )
     entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, entry)
     await platform.wait_online(device_id)
 
     await call(hass, "forget_device", entry)

@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.onenet_m6311.const import EVENT_COMMAND
 
-from .conftest import MASTER_KEY, state_of, state_of_entry, wait_until
+from .conftest import MASTER_KEY, set_up_entry, state_of, state_of_entry, wait_until
 
 if TYPE_CHECKING:
     import pytest
@@ -32,8 +32,7 @@ async def test_mode1_setup_logs_in_and_unload_logs_out(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # serialx logs every byte at this level
-    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, mode1_entry)
     assert mode1_entry.state is ConfigEntryState.LOADED
     assert state_of(hass, LINK).state == STATE_ON
     assert platform.is_online(device_id)
@@ -49,8 +48,7 @@ async def test_mode1_setup_logs_in_and_unload_logs_out(
 async def test_mode2_setup(
     hass: HomeAssistant, mode2_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
 ) -> None:
-    assert await hass.config_entries.async_setup(mode2_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, mode2_entry)
     assert state_of(hass, LINK).state == STATE_ON
     assert platform.is_online(device_id)
     assert await hass.config_entries.async_unload(mode2_entry.entry_id)
@@ -64,8 +62,7 @@ async def test_encrypted_link(
     device_id: str,
 ) -> None:
     hass.config_entries.async_update_entry(mode1_entry, data={**mode1_entry.data, "encrypt": True})
-    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_entry(hass, mode1_entry)
     assert "AT+CIOTSTART=1" in module.commands
     assert platform.is_online(device_id)
     events = async_capture_events(hass, EVENT_COMMAND)

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from custom_components.onenet_m6311.m6311.records import Record
-from custom_components.onenet_m6311.values import (
+from custom_components.onenet_m6311.forwarding.values import (
     default_datastream,
     record_time,
     record_value,
 )
+from custom_components.onenet_m6311.m6311.records import Record
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .const import (
+from ..const import (
     CONF_ACK_MODE,
     CONF_ATTRIBUTES,
     CONF_BATCH_WINDOW,

@@ -5,6 +5,11 @@ Which entities: the ones chosen in the options, and every entity carrying the ch
 happened (Home Assistant's local time); attributes chosen per entity become records beside it.
 Within an entity's minimum interval only the last value is kept and sent when the interval
 ends. Periodic snapshots send every forwarded entity's current state.
+
+Nothing that happens while Home Assistant or the module is away is missed: forwarding starts
+with the entry, whether the module answers or not, and at every start each followed entity
+whose state differs from the last value that entered the outbox for it (the outbox keeps
+those) is queued. An entity that appears with the value it had is not sent again.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -30,18 +36,19 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, LOGGER
-from .m6311 import M6311ValidationError
-from .m6311.records import check_key
+from ..const import DOMAIN, LOGGER
+from ..m6311 import M6311ValidationError
+from ..m6311.records import check_key
 from .outbox import Outbox, OutboxRecord
+from .outbox_files import async_import_legacy_outbox, outbox_path
 from .sender import Sender
 from .values import record_time, record_value
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .coordinator import M6311ConfigEntry, M6311Coordinator
-    from .forward_settings import ForwardSettings
+    from ..coordinator import M6311ConfigEntry, M6311Coordinator
+    from .settings import ForwardSettings
 
 ISSUE_OUTBOX_FULL = "outbox_full"
 
@@ -72,7 +79,7 @@ class Forwarder:
         self.hass = hass
         self.entry = entry
         self.settings = settings
-        self.outbox = Outbox(hass, entry.entry_id, settings.capacity)
+        self.outbox = Outbox(outbox_path(hass, entry.entry_id), settings.capacity)
         self.sender = Sender(link, self.outbox, settings, self._on_sent)
         self.skipped = 0
         self.last_sent: datetime | None = None
@@ -87,6 +94,8 @@ class Forwarder:
         self._full_reported = False
         self._datastreams: dict[tuple[str, str | None], str | None] = {}
         self._time_cache: tuple[int, str] = (-1, "")
+        self._stopped = False
+        self._unsub_stop: CALLBACK_TYPE | None = None
 
     @property
     def stats(self) -> ForwardStats:
@@ -112,9 +121,15 @@ class Forwarder:
     # -- life cycle ------------------------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Load the outbox, follow the entities, start the sender."""
-        await self.outbox.async_load()
+        """Open the outbox, follow the entities, queue what changed meanwhile, start the sender."""
+        await self.outbox.async_open()
+        await async_import_legacy_outbox(self.hass, self.entry.entry_id, self.outbox)
+        # Home Assistant does not unload entries when it stops: write the outbox then.
+        self._unsub_stop = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_STOP, self._on_hass_stop
+        )
         self._follow(self._wanted_entities())
+        self._queue_changed_meanwhile()
         if self.settings.label:
             self._unsubs.append(
                 self.hass.bus.async_listen(
@@ -138,6 +153,12 @@ class Forwarder:
 
     async def async_stop(self) -> None:
         """Stop following; held values go to the outbox, which is written at once."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._unsub_stop is not None:
+            self._unsub_stop()
+            self._unsub_stop = None
         for unsubscribe in (*self._unsubs, *self._held_timers.values()):
             unsubscribe()
         self._unsubs.clear()
@@ -149,7 +170,11 @@ class Forwarder:
             self.outbox.add(records.values())
         self._held.clear()
         await self.sender.async_stop()
-        await self.outbox.async_save_now()
+        await self.outbox.async_close()
+
+    async def _on_hass_stop(self, _event: Event) -> None:
+        self._unsub_stop = None  # fired: a listener called once is already gone
+        await self.async_stop()
 
     # -- which entities --------------------------------------------------------------------
 
@@ -184,9 +209,28 @@ class Forwarder:
     @callback
     def _on_state_changed(self, event: Event[EventStateChangedData]) -> None:
         state = event.data["new_state"]
-        if state is not None:
-            records = self._records(state, state.last_updated, event.data["old_state"])
-            self._offer(state.entity_id, records)
+        if state is None:
+            return
+        previous = event.data["old_state"]
+        records = self._records(state, state.last_updated, previous)
+        if previous is None:  # the entity appeared (a start, a reload): new values only
+            records = self._not_queued_before(records)
+        self._offer(state.entity_id, records)
+
+    def _queue_changed_meanwhile(self) -> None:
+        """Queue the followed states that differ from what last entered the outbox.
+
+        They changed while Home Assistant was stopped, starting, or the entry was unloaded.
+        """
+        if not self.settings.send_on_change:
+            return
+        for entity_id in sorted(self._tracked):
+            if (state := self.hass.states.get(entity_id)) is not None:
+                self._queue(self._not_queued_before(self._records(state, state.last_updated)))
+
+    def _not_queued_before(self, records: list[OutboxRecord]) -> list[OutboxRecord]:
+        last_value = self.outbox.last_value
+        return [record for record in records if last_value(record.datastream) != record.value]
 
     @callback
     def _snapshot(self, now: datetime) -> None:

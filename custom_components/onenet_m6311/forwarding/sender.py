@@ -3,9 +3,10 @@
 It waits for records, lets a burst gather for the batch window, waits while the link is down,
 then takes as many of the oldest records as fit one AT+CIOTDAT line (the library's rule),
 sends them, and removes them from the outbox only when the module confirmed them (`+OK`, or
-`SAVE succ` in acknowledgement mode). A failure puts them back first in line and retries with
-back-off. The serial line is shared fairly: each line is one command on the client's queue,
-so heartbeats, actions and cloud commands get their turn between lines.
+`SAVE succ` in acknowledgement mode); the next line leaves only once that removal is on disk,
+so a crash can repeat at most the line in flight. A failure puts them back first in line and
+retries with back-off. The serial line is shared fairly: each line is one command on the
+client's queue, so heartbeats, actions and cloud commands get their turn between lines.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ import contextlib
 import random
 from typing import TYPE_CHECKING
 
-from .const import LOGGER
-from .m6311 import M6311Error, Record, commands
+from ..const import LOGGER
+from ..m6311 import M6311Error, M6311ValidationError, Record, commands
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .coordinator import M6311Coordinator
-    from .forward_settings import ForwardSettings
-    from .outbox import Outbox
+    from ..coordinator import M6311Coordinator
+    from .outbox import Outbox, OutboxRecord
+    from .settings import ForwardSettings
 
 FIRST_LOOKAHEAD = 32
 """Records first looked at to fill one line (a 1024-byte line holds about 20 typical ones)."""
@@ -81,7 +82,10 @@ class Sender:
 
     async def _send_line(self) -> bool:
         """Send one line of the oldest records; whether the module confirmed it."""
-        records = self._line_records()
+        await self._outbox.async_fill()
+        records = await self._sendable_line()
+        if not records:
+            return False
         try:
             await self._deliver(records)
         except M6311Error as err:
@@ -91,9 +95,29 @@ class Sender:
         except BaseException:
             self._outbox.release()  # cancelled on unload: the records stay queued
             raise
-        self._outbox.confirm()
+        await self._outbox.async_confirm()
         self._on_sent()
         return True
+
+    async def _sendable_line(self) -> list[Record]:
+        """The next line; empty when there is nothing to send now.
+
+        The forwarder queues only records the library takes; this is the safety net for one
+        it refuses (a line limit lowered since): records go one by one until that one is the
+        oldest, which is then dropped, counted and logged, so it cannot block the queue.
+        """
+        try:
+            return self._line_records()
+        except M6311ValidationError:
+            pass
+        (oldest,) = self._outbox.take(1)
+        try:
+            return self._first_line([oldest])
+        except M6311ValidationError as err:
+            LOGGER.error("Dropping a record the module cannot take (%s): %s", oldest, err)
+            await self._outbox.async_discard()
+            self._on_sent()
+            return []
 
     def _line_records(self) -> list[Record]:
         """Take the oldest records that fit one command line (the library decides the fit).
@@ -104,18 +128,22 @@ class Sender:
         ahead = FIRST_LOOKAHEAD
         while True:
             candidates = self._outbox.take(ahead)
-            as_records = [Record(r.datastream, r.value, r.time) for r in candidates]
-            one_shot = not self._link.keep_link
-            first_line = commands.split_records(  # sized for the largest message id
-                as_records,
-                msg_id=commands.SEND_ONCE_MSG_ID_MAX if one_shot else commands.MSG_ID_MAX,
-                line_limit=self._link.client.line_limit,
-                one_shot=one_shot,
-            )[0]
+            if not candidates:
+                return []
+            first_line = self._first_line(candidates)
             if len(first_line) < len(candidates) or len(candidates) < ahead:
                 self._outbox.take(len(first_line))  # only these are in flight
                 return first_line
             ahead *= 2
+
+    def _first_line(self, candidates: list[OutboxRecord]) -> list[Record]:
+        one_shot = not self._link.keep_link
+        return commands.split_records(  # sized for the largest message id
+            [Record(r.datastream, r.value, r.time) for r in candidates],
+            msg_id=commands.SEND_ONCE_MSG_ID_MAX if one_shot else commands.MSG_ID_MAX,
+            line_limit=self._link.client.line_limit,
+            one_shot=one_shot,
+        )[0]
 
     async def _deliver(self, records: list[Record]) -> None:
         client = self._link.client

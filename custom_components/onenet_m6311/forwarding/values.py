@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.util import dt as dt_util
 
-from .m6311.records import KEY_MAX_LENGTH, escape_value
+from ..m6311.records import KEY_MAX_LENGTH, escape_value
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -53,13 +53,23 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _UNSAFE_KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]")
 _HASH_LENGTH = 8
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # the AT+CIOTDAT time field
+_INT64 = 2**63
+"""Integers are kept (in the outbox's SQLite file) as 64-bit; longer ones go as their digits."""
+_FLOAT_BITS = 1024
+"""An integer of more bits is past any float: no number the platform could store."""
 
 
 def record_value(value: object) -> RecordValue | None:
     """The value to send for a state or attribute value; None when it is not sent."""
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        if -_INT64 <= value < _INT64:
+            return value
+        # Past a float's range the number means nothing to the platform (and its digits
+        # would exceed Python's conversion limit): not sent.
+        return _text_value(str(value)) if value.bit_length() <= _FLOAT_BITS else None
+    if isinstance(value, float):
         return value if math.isfinite(value) else None
     text = str(value).strip() if value is not None else ""
     if text in NOT_SENT:
@@ -69,8 +79,11 @@ def record_value(value: object) -> RecordValue | None:
 
 def _text_value(text: str) -> RecordValue:
     if _NUMBER.fullmatch(text) and math.isfinite(number := float(text)):
-        # Digits only stay an integer; anything else with a number's shape is a float.
-        return int(text) if text.lstrip("+-").isdigit() else number
+        # Digits only stay an integer (beyond 64 bits, the same digits as text); anything
+        # else with a number's shape is a float.
+        if not text.lstrip("+-").isdigit():
+            return number
+        return integer if -_INT64 <= (integer := int(text)) < _INT64 else text
     if (binary := BINARY_VALUES.get(text.casefold())) is not None:
         return binary
     return escape_value(text)

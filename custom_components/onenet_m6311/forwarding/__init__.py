@@ -1,0 +1,1 @@
+"""Forwarding entity states to OneNET: states -> records -> outbox -> sender -> module."""
