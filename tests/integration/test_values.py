@@ -46,6 +46,13 @@ if TYPE_CHECKING:
         ('heat, then cool; "eco"', "heat%2C then cool%3B %22eco%22"),
         ("35%", "35%25"),
         ("温度高", "温度高"),
+        # Integers are kept as 64-bit in the outbox; longer ones go as the same digits.
+        ("9223372036854775807", 9223372036854775807),
+        ("9223372036854775808", "9223372036854775808"),
+        ("-9223372036854775809", "-9223372036854775809"),
+        (2**63, "9223372036854775808"),
+        (-(2**63), -(2**63)),
+        pytest.param(10**5000, None, id="10**5000"),  # no float, and too long for str()
     ],
 )
 def test_record_value(state: object, expected: object) -> None:
