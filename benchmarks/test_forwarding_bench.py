@@ -49,6 +49,7 @@ from .forwarding import (
     report,
     require,
 )
+from .outbox import measure_outbox
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -213,6 +214,7 @@ async def test_forwarding_benchmark(
     """Throughput, event-loop cost and latency, in one run; prints and writes the report."""
     asyncio.get_running_loop().set_debug(False)  # the harness turns debug on: not production
     logging.getLogger().setLevel(logging.WARNING)  # nor is capturing every debug line
+    outbox = await measure_outbox()  # first, in processes of its own, on a quiet machine
     device_id = platform.create_device("bench")
     bench = Bench(hass, module, LineMeter(module), Values())
     integration = Integration(hass, module, device_id)
@@ -247,6 +249,7 @@ async def test_forwarding_benchmark(
         latency=latency,
         latency_interval=LATENCY_INTERVAL,
         machine=await hass.async_add_executor_job(machine),
+        outbox=outbox,
     )
     text = report(results)
     await hass.async_add_executor_job(REPORT.write_text, text, "utf-8")

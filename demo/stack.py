@@ -36,8 +36,10 @@ DEMO_ENTITIES = ("input_number.demo_level", "input_boolean.demo_switch", "sensor
 START_TIMEOUT = 120.0
 DEFAULT_HASS_PORT = 8123
 LOAD_TIMEOUT = 60.0
-ONBOARDING_EXTRAS = frozenset({"google_translate", "met", "radio_browser", "shopping_list"})
-"""What onboarding's core_config step sets up by itself; the demo does not install their needs."""
+ONBOARDING_STEPS_DONE_BEFOREHAND = ("core_config", "analytics", "integration")
+"""Onboarding steps marked done in the configuration the demo writes: the location and units
+come from configuration.yaml, and the core_config step would set up weather, radio and
+text-to-speech integrations whose packages (and internet) the demo does not have."""
 
 CONFIGURATION = """\
 # Written by the demo (demo/stack.py); rewritten at every start.
@@ -98,6 +100,10 @@ class DemoOptions:
     log: Callable[[str], None] = field(default=lambda _text: None)
     set_up_integration: bool = True
     """False: stop after onboarding (the browser test adds the integration in the UI)."""
+    latency: float = 0.0
+    """Seconds the emulated module waits before each cloud operation (a cellular round trip)."""
+    forwarded: tuple[str, ...] = DEMO_ENTITIES
+    """The entities chosen for forwarding."""
 
 
 class DemoStack:
@@ -161,17 +167,18 @@ class DemoStack:
     async def start(self) -> None:
         """Emulators, config, hass, onboarding, the integration and its forwarding."""
         self._session = aiohttp.ClientSession()
+        self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        self.hass_output_path.write_bytes(b"")
         await self.start_emulators()
         self.write_config()
         await self.start_hass()
         await self.onboard()
+        await self.confirm_http_settings()
         if not self.options.set_up_integration:
-            await self.drop_onboarding_extras()
             return
         await self.add_integration()
-        await self.forward(list(DEMO_ENTITIES))
+        await self.forward(list(self.options.forwarded))
         await self.wait_loaded()
-        await self.drop_onboarding_extras()
 
     async def stop(self) -> None:
         """Stop hass, then the emulators (SIGTERM, then SIGKILL after 20 s); idempotent."""
@@ -199,6 +206,8 @@ class DemoStack:
             str(self.options.edp_port),
             "--control-port",
             str(self.options.control_port),
+            "--latency",
+            str(self.options.latency),
         ]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self._emulator_proc = proc = await asyncio.create_subprocess_exec(
@@ -240,10 +249,21 @@ class DemoStack:
         )
         text = CONFIGURATION.format(http=http, domain=DOMAIN)
         (self.config_dir / "configuration.yaml").write_text(text, encoding="utf-8")
+        self._write_onboarding()
+
+    def _write_onboarding(self) -> None:
+        """Home Assistant's onboarding record, with only the user step left to do."""
+        storage = self.config_dir / ".storage"
+        storage.mkdir(exist_ok=True)
+        record = storage / "onboarding"
+        if not record.exists():
+            done = {"done": list(ONBOARDING_STEPS_DONE_BEFOREHAND)}
+            body = {"version": 4, "minor_version": 1, "key": "onboarding", "data": done}
+            record.write_text(json.dumps(body), encoding="utf-8")
 
     async def start_hass(self) -> None:
         """`hass -c CONFIG --skip-pip` (the requirements are installed by the scripts)."""
-        log = (self.options.state_dir / "hass.out").open("wb")
+        log = self.hass_output_path.open("ab")  # every run of this stack, restarts included
         with log:
             self._hass_proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -263,14 +283,36 @@ class DemoStack:
                 msg = f"hass exited with status {self._hass_proc.returncode}; see {log.name}"
                 raise DemoError(msg)
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with self.session.get(
-                    f"{self.hass_url}/api/onboarding", timeout=aiohttp.ClientTimeout(total=5)
-                ) as response:
-                    if response.status == 200:  # noqa: PLR2004  # HTTP OK
-                        return
+                async with self.session.get(  # any answer: its HTTP server is up
+                    f"{self.hass_url}/api/", timeout=aiohttp.ClientTimeout(total=5)
+                ):
+                    return
             await asyncio.sleep(0.5)
         msg = f"hass did not answer on {self.hass_url} within {START_TIMEOUT:g} s"
         raise DemoError(msg)
+
+    async def kill_hass(self) -> None:
+        """SIGKILL the `hass` process, as a power cut would end it: nothing runs after it."""
+        proc = self._hass_proc
+        if proc is None:
+            msg = "hass is not running"
+            raise DemoError(msg)
+        proc.kill()
+        await proc.wait()
+        self._hass_proc = None
+        self.options.log("Home Assistant killed (SIGKILL)")
+
+    async def stop_hass(self) -> None:
+        """Stop `hass` as a user would (SIGTERM): it writes what it keeps, then exits."""
+        if self._hass_proc is not None:
+            await _terminate(self._hass_proc)
+            self._hass_proc = None
+
+    async def restart_hass(self) -> None:
+        """Start `hass` again on the same configuration, log in again, wait for the entry."""
+        await self.start_hass()
+        await self.log_in()
+        await self.wait_loaded()
 
     # -- Home Assistant's REST API -------------------------------------------------------
 
@@ -303,24 +345,53 @@ class DemoStack:
             },
             auth=False,
         )
+        await self._take_tokens(client_id, user["auth_code"])
+        self.options.log(f"Onboarded: user {DEMO_USER!r}")
+
+    async def confirm_http_settings(self) -> None:
+        """Confirm the `http:` settings the demo wrote, as the UI asks a person to.
+
+        Home Assistant (2026.10 and newer) treats new HTTP settings as a trial and, unless they
+        are confirmed within five minutes, reverts them and restarts. Releases without trials
+        do not know the command; settings equal to the defaults need no confirmation.
+        """
+        async with self.session.ws_connect(f"{self.hass_url}/api/websocket") as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            await ws.receive_json()  # auth_ok
+            await ws.send_json({"id": 1, "type": "http/config/promote"})
+            answer = await ws.receive_json()
+        if not answer.get("success"):
+            self.options.log(f"HTTP settings: {answer.get('error', {}).get('message')}")
+
+    async def log_in(self) -> None:
+        """Get a new access token through the login flow, as the frontend does."""
+        client_id = f"{self.hass_url}/"
+        flow = await self.request(
+            "POST",
+            "/auth/login_flow",
+            {
+                "client_id": client_id,
+                "handler": ["homeassistant", None],
+                "redirect_uri": f"{client_id}?auth_callback=1",
+            },
+            auth=False,
+        )
+        result = await self.request(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            {"client_id": client_id, "username": DEMO_USER, "password": self.options.password},
+            auth=False,
+        )
+        await self._take_tokens(client_id, str(result["result"]))
+
+    async def _take_tokens(self, client_id: str, code: str) -> None:
         async with self.session.post(
             f"{self.hass_url}/auth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": user["auth_code"],
-                "client_id": client_id,
-            },
+            data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
         ) as response:
             tokens = await response.json()
         self.token = tokens["access_token"]
-        await self.request("POST", "/api/onboarding/core_config", {})
-        await self.request("POST", "/api/onboarding/analytics", {})
-        await self.request(
-            "POST",
-            "/api/onboarding/integration",
-            {"client_id": client_id, "redirect_uri": f"{client_id}?auth_callback=1"},
-        )
-        self.options.log(f"Onboarded: user {DEMO_USER!r}")
 
     async def add_integration(self) -> dict[str, Any]:
         """The config flow, mode 1, with the emulator's device and master key."""
@@ -377,23 +448,29 @@ class DemoStack:
                 raise DemoError(msg)
             await asyncio.sleep(0.25)
 
-    async def drop_onboarding_extras(self) -> None:
-        """Remove the entries onboarding adds (weather, TTS): their packages are not installed."""
-        for entry in await self.request("GET", "/api/config/config_entries/entry"):
-            if entry["domain"] in ONBOARDING_EXTRAS:
-                await self.request(
-                    "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
-                )
-
     async def state(self, entity_id: str) -> dict[str, Any]:
         """An entity's state object."""
         return dict(await self.request("GET", f"/api/states/{entity_id}"))
+
+    async def set_state(self, entity_id: str, state: str) -> None:
+        """Set an entity's state through the REST API (`POST /api/states/<entity_id>`)."""
+        await self.request("POST", f"/api/states/{entity_id}", {"state": state})
 
     async def entity_ids(self) -> list[str]:
         """Every entity ID Home Assistant has a state for."""
         return [state["entity_id"] for state in await self.request("GET", "/api/states")]
 
     # -- the emulators' HTTP APIs --------------------------------------------------------
+
+    @property
+    def hass_output_path(self) -> Path:
+        """What every `hass` process of this stack printed (its log), one after the other."""
+        return self.options.state_dir / "hass.out"
+
+    def hass_output(self) -> str:
+        """The text of `hass_output_path`."""
+        path = self.hass_output_path
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
     async def datapoints(self) -> dict[str, list[Any]]:
         """The platform's datapoints of the mode 1 device, by datastream."""

@@ -317,9 +317,9 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
     def _show_firmware(self, firmware: str) -> None:
         """The device page shows the firmware once the module was first asked (after set-up)."""
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.imei)})
-        if device is not None and device.sw_version != firmware:
-            registry.async_update_device(device.id, sw_version=firmware)
+        for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
+            if device.sw_version != firmware:
+                registry.async_update_device(device.id, sw_version=firmware)
 
     def next_msg_id(self) -> int:
         """Message ids 1..65535 in turn (0 would mean "no acknowledgement")."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homeassistant.components.camera import async_get_image
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import (
     HomeAssistant,
@@ -22,6 +21,7 @@ from homeassistant.core import (
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import service
+from homeassistant.helpers.importlib import async_import_module
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_MASTER_KEY, CONF_MODE, DOMAIN, LOGGER
@@ -110,18 +110,28 @@ async def _send_file(call: ServiceCall) -> ServiceResponse:
     return {"bytes": len(data), "status": status}
 
 
+async def _camera_snapshot(hass: HomeAssistant, entity_id: str) -> bytes:
+    """A camera's picture.
+
+    The camera component is imported only here, when asked: it loads image libraries
+    (libturbojpeg) that an install without cameras does not need.
+    """
+    camera = await async_import_module(hass, "homeassistant.components.camera")
+    image = await camera.async_get_image(hass, entity_id)
+    return bytes(image.content)
+
+
 async def _file_bytes(call: ServiceCall) -> bytes:
     hass = call.hass
     if camera := call.data.get("camera_entity_id"):
         try:
-            image = await async_get_image(hass, camera)
+            data = await _camera_snapshot(hass, camera)
         except HomeAssistantError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="camera_failed",
                 translation_placeholders={"entity_id": camera},
             ) from err
-        data = image.content
     elif path := call.data.get("file_path"):
         data = await hass.async_add_executor_job(_read_allowed_file, hass, path)
     else:

@@ -171,18 +171,30 @@ enter_project_env() {
   export PATH="$VIRTUAL_ENV/bin:$PATH"
 }
 
-# Debian's Chromium for the browser test (tests/e2e/test_browser.py), installed once with
-# apt-get where missing; Playwright is pointed at it and never downloads a browser.
-ensure_chromium() {
-  [ -x /usr/bin/chromium ] && return 0
+# Debian packages, each given as PACKAGE:FILE and installed once with apt-get where FILE (a
+# glob) is missing: `chromium` for the browser test (tests/e2e/test_browser.py; Playwright is
+# pointed at it and never downloads a browser); `ffmpeg` and `libturbojpeg0`, which a real
+# `hass` uses at every start (its voice pipeline runs ffmpeg, its camera component loads
+# libturbojpeg; both set up by default) and logs an error without. Home Assistant's own images
+# ship both.
+ensure_system_packages() {
+  local -a missing=()
+  local item
+  for item in "$@"; do
+    compgen -G "${item#*:}" >/dev/null || missing+=("${item%%:*}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    die "the browser test needs Debian's chromium (/usr/bin/chromium): apt-get install chromium"
+    die "a real hass here needs ${missing[*]}: apt-get install ${missing[*]}"
   fi
-  say "Installing Debian's chromium for the browser test (apt-get, once)"
+  say "Installing Debian's ${missing[*]} (apt-get, once)"
   # The Debian root's package lists may come from a mirror whose Release file has expired.
   local -a opts=(-o Acquire::Check-Valid-Until=false -qq)
   apt-get "${opts[@]}" update >&2 \
     && DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" install -y --no-install-recommends \
-      chromium >/dev/null \
-    || die "could not install chromium"
+      "${missing[@]}" >/dev/null \
+    || die "could not install ${missing[*]}"
 }
+
+# What a real `hass` needs of the system (see ensure_system_packages), for the demo and soak.
+HASS_SYSTEM_PACKAGES=(ffmpeg:/usr/bin/ffmpeg "libturbojpeg0:/usr/lib/*/libturbojpeg.so.0")

@@ -9,6 +9,7 @@ No browser is downloaded: `/usr/bin/chromium` comes from Debian (scripts/test in
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,8 +86,7 @@ async def run_flow(page: Page, stack: DemoStack) -> None:
     await page.get_by_role("textbox", name="Password").fill(stack.options.password)
     await shot(page, "1-login")
     await page.get_by_role("button", name="Log in").click()
-    # The test's own HTTP port differs from the default: Home Assistant asks to confirm it.
-    await page.get_by_role("button", name="Confirm").click()
+    await page.get_by_text("Welcome Demo").wait_for()  # the HTTP settings: confirmed by the stack
     await shot(page, "2-overview")
 
     # Settings > Devices & services > Add integration > OneNET M6311.
@@ -125,4 +125,8 @@ async def run_flow(page: Page, stack: DemoStack) -> None:
         for entity_id in await stack.entity_ids()
         if entity_id.startswith("binary_sensor.") and entity_id.endswith("_cloud_link")
     )
+    for _ in range(60):  # the link comes up in the background, after the set-up
+        if (await stack.state(link))["state"] == "on":
+            break
+        await asyncio.sleep(0.5)
     assert (await stack.state(link))["state"] == "on"

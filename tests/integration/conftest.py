@@ -68,8 +68,10 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
-    """Set an entry up with quick heartbeats and batches and the options given; wait for the
-    link, which comes up in the background."""
+    """Set an entry up with quick heartbeats, batches and the options given; wait for its link.
+
+    The link comes up in the background, after the set-up.
+    """
     await set_up_without_link(hass, entry, **options)
     await wait_online_link(entry)
 

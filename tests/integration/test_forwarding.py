@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers import label_registry as lr
@@ -327,9 +328,13 @@ async def test_forwarding_starts_while_the_module_is_unplugged(
         hass.states.async_set(KITCHEN, str(step))
     await hass.async_block_till_done()
     assert mode1_entry.runtime_data.forwarder.stats.queued == 20
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), mode1_entry.entry_id)
+    assert device.sw_version is None  # not asked yet
     await module.replug()
     await wait_until(lambda: len(values(platform, device_id, "sensor_kitchen_temperature")) >= 20)
     assert values(platform, device_id, "sensor_kitchen_temperature") == list(range(20))
+    (shown,) = dr.async_entries_for_config_entry(dr.async_get(hass), mode1_entry.entry_id)
+    assert shown.sw_version == module.firmware.config.firmware  # shown once read
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 

@@ -313,7 +313,7 @@ async def test_send_file_from_a_camera(
 
     # A camera platform would need the demo integration's dependencies; the snapshot call is
     # Home Assistant's own, so it is the one thing replaced here.
-    monkeypatch.setattr("custom_components.onenet_m6311.services.async_get_image", snapshot)
+    monkeypatch.setattr("homeassistant.components.camera.async_get_image", snapshot)
     result = await call(
         hass, "send_file", loaded, datastream="snapshot", camera_entity_id="camera.porch"
     )

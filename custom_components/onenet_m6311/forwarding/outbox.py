@@ -320,10 +320,7 @@ class Outbox:
         """Everything pending as one transaction's changes; pending starts empty again."""
         pending, self._pending = self._pending, _Pending()
         return Changes(
-            inserts=[
-                (record_id, record.datastream, record.value, record.time)
-                for record_id, record in pending.inserts.items()
-            ],
+            inserts=pending.inserts,
             delete_through=pending.delete_through,
             delete_ids=pending.delete_ids,
             drop_oldest_after=self._window_last_id,
@@ -398,7 +395,8 @@ class _Pending:
     def put_back(self, changes: Changes) -> None:
         """A transaction failed: its changes go first again (later ones stay after them)."""
         inserts: OrderedDict[int, OutboxRecord] = OrderedDict(
-            (row[0], OutboxRecord(row[1], row[2], row[3])) for row in changes.inserts
+            (record_id, OutboxRecord(record.datastream, record.value, record.time))
+            for record_id, record in changes.inserts.items()
         )
         inserts.update(self.inserts)
         self.inserts = inserts

@@ -11,15 +11,28 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from .values import RecordValue
 
 type Row = tuple[int, str, RecordValue, str | None]
 """id, datastream, value, time."""
+
+
+class QueuedRecord(Protocol):
+    """What the file keeps of a record (the outbox's `OutboxRecord`)."""
+
+    @property
+    def datastream(self) -> str: ...  # noqa: D102
+    @property
+    def value(self) -> RecordValue: ...  # noqa: D102
+    @property
+    def time(self) -> str | None: ...  # noqa: D102
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -37,14 +50,16 @@ CREATE TABLE IF NOT EXISTS last_values (
     value ANY NOT NULL
 ) STRICT;
 """
-COUNTERS = ("sent", "dropped", "legacy_imported")
+PAGE_SIZE = 1024
+"""Bytes per database page (SQLite's default is 4096); docs/benchmark.md has the figures."""
 
 
 @dataclass(slots=True)
 class Changes:
     """What one transaction writes, gathered on the event loop since the last one."""
 
-    inserts: list[Row] = field(default_factory=list)
+    inserts: Mapping[int, QueuedRecord] = field(default_factory=dict)
+    """New records by id; turned into rows on the outbox's thread, not on the event loop."""
     delete_through: int = 0
     """Confirmed: every record with an id up to this one leaves (one statement)."""
     delete_ids: list[int] = field(default_factory=list)
@@ -99,6 +114,9 @@ class OutboxDatabase:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
         try:
+            # Each transaction appends whole pages to the journal: small pages, fewer bytes on
+            # an SD card per record (a new file only; the size is fixed when it is created).
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.executescript(SCHEMA)
@@ -141,7 +159,11 @@ class OutboxDatabase:
             db.execute("BEGIN IMMEDIATE")
             if changes.inserts:
                 db.executemany(
-                    "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)", changes.inserts
+                    "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
+                    (
+                        (record_id, record.datastream, record.value, record.time)
+                        for record_id, record in changes.inserts.items()
+                    ),
                 )
             if changes.delete_through:
                 db.execute("DELETE FROM records WHERE id <= ?", (changes.delete_through,))

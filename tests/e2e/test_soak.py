@@ -1,0 +1,33 @@
+"""The soak's short form (`scripts/soak --quick`): 2,000 changes through a real `hass` while
+the cloud link drops every few seconds, the module reboots three times and is unplugged twice,
+and `hass` is killed once (`kill -9`) and started again."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from soak.report import summary
+from soak.run import QUICK, Soak
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+
+async def test_the_short_soak_loses_nothing(socket_enabled: None, tmp_path: Path) -> None:
+    result = await Soak(QUICK, tmp_path, log=print).run()
+    print(summary(result))  # noqa: T201
+    assert result.faults == {
+        "cloud drops": result.faults["cloud drops"],
+        "reboots": 3,
+        "unplugs": 2,
+        "kills": 1,
+    }
+    assert result.faults["cloud drops"] >= 5
+    assert result.tally.lost == ()
+    assert result.tally.unexpected == ()
+    assert result.tally.duplicate_share <= 0.01
+    assert result.errors == []
