@@ -42,7 +42,7 @@ def summary(result: SoakResult) -> str:
             f"{tally.duplicates} duplicates ({tally.duplicate_share:.2%}), "
             f"{len(result.errors)} error lines in the hass log"
         ),
-        "faults: " + ", ".join(f"{count} {name}" for name, count in result.faults.items()),
+        f"faults: {_faults(result)}",
     ]
     if tally.lost:
         lines.append(f"lost (first 20): {list(tally.lost[:20])}")
@@ -83,8 +83,11 @@ def document(result: SoakResult) -> str:
         ("**lost**", f"**{len(tally.lost)}**"),
         ("duplicates", f"{tally.duplicates} ({tally.duplicate_share:.2%})"),
         ("received but never sent", str(len(tally.unexpected))),
-        ("ERROR lines and tracebacks in the hass log", str(len(result.errors))),
-        ("faults carried out", ", ".join(f"{n} {name}" for name, n in result.faults.items())),
+        (
+            "ERROR lines and tracebacks in the hass log (both runs, before and after the kill)",
+            str(len(result.errors)),
+        ),
+        ("faults carried out", _faults(result)),
     ]
     return "\n".join(
         [
@@ -108,6 +111,13 @@ def document(result: SoakResult) -> str:
             "",
             GUARANTEES,
         ]
+    )
+
+
+def _faults(result: SoakResult) -> str:
+    """`51 cloud drops, 1 kill`: a fault's name loses its plural `s` for one."""
+    return ", ".join(
+        f"{count} {name[:-1] if count == 1 else name}" for name, count in result.faults.items()
     )
 
 

@@ -113,6 +113,7 @@ class Soak:
         )
         self.sent: list[int] = []
         self.faults: dict[str, int] = {"cloud drops": 0, "reboots": 0, "unplugs": 0, "kills": 0}
+        """How many of each fault were carried out."""
         self.restarts: list[float] = []
         self._replugs: list[asyncio.Task[None]] = []
 

@@ -42,6 +42,7 @@ async def async_get_config_entry_diagnostics(
             "forwarding": {
                 **asdict(forwarder.stats),
                 "following": len(forwarder.following),
+                "outbox": forwarder.outbox.diagnostics(),
             },
         },
         TO_REDACT,

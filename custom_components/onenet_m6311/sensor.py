@@ -12,8 +12,6 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import SIGNAL_STRENGTH_DECIBELS_MILLIWATT, EntityCategory, UnitOfTime
-from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers.event import async_call_later
 
 from .entity import M6311Entity
 
@@ -101,9 +99,6 @@ FORWARD_SENSORS: tuple[ForwardSensorDescription, ...] = (
     ),
 )
 
-STATS_WRITE_DELAY = 1.0
-"""Counters change with every record; their sensors are written at most once a second."""
-
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -157,7 +152,6 @@ class ForwardSensor(M6311Entity, SensorEntity):
         super().__init__(coordinator, description.key)
         self.entity_description = description
         self._forwarder = forwarder
-        self._write_pending: CALLBACK_TYPE | None = None
 
     @property
     def available(self) -> bool:
@@ -170,25 +164,6 @@ class ForwardSensor(M6311Entity, SensorEntity):
         return self.entity_description.value_fn(self._forwarder.stats)
 
     async def async_added_to_hass(self) -> None:
-        """Follow the forwarder's counters while the entity exists."""
+        """Follow the forwarder's counters while the entity exists (told at most once a second)."""
         await super().async_added_to_hass()
-        self.async_on_remove(self._forwarder.add_listener(self._counters_changed))
-        self.async_on_remove(self._cancel_pending_write)
-
-    @callback
-    def _counters_changed(self) -> None:
-        if self._write_pending is None:
-            self._write_pending = async_call_later(
-                self.hass, STATS_WRITE_DELAY, self._write_counters
-            )
-
-    @callback
-    def _write_counters(self, _now: datetime) -> None:
-        self._write_pending = None
-        self.async_write_ha_state()
-
-    @callback
-    def _cancel_pending_write(self) -> None:
-        if self._write_pending is not None:
-            self._write_pending()
-            self._write_pending = None
+        self.async_on_remove(self._forwarder.add_listener(self.async_write_ha_state))

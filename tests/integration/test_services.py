@@ -267,6 +267,13 @@ async def test_diagnostics_redact_secrets(
     assert IMEI not in text
     assert diagnostics["link"]["online"] is True
     assert diagnostics["forwarding"]["queued"] == 0
+    assert diagnostics["forwarding"]["outbox"] == {
+        "queued": 0,
+        "in_memory": 0,
+        "not_yet_on_disk": 0,
+        "capacity": 10_000,
+        "write_failing": False,
+    }
     assert diagnostics["entry"]["data"][CONF_MASTER_KEY] == "**REDACTED**"
 
 

@@ -45,12 +45,15 @@ from .sender import Sender
 from .values import record_time, record_value
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Callable
 
     from ..coordinator import M6311ConfigEntry, M6311Coordinator
     from .settings import ForwardSettings
 
 ISSUE_OUTBOX_FULL = "outbox_full"
+STATS_INTERVAL = 1.0
+"""Counters change with every record; their listeners (sensors) hear of it at most this often."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,7 @@ class Forwarder:
         """Per entity, the records waiting for its minimum interval, one per datastream."""
         self._held_timers: dict[str, CALLBACK_TYPE] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._notify_pending: asyncio.TimerHandle | None = None
         self._full_reported = False
         self._datastreams: dict[tuple[str, str | None], str | None] = {}
         self._time_cache: tuple[int, str] = (-1, "")
@@ -114,7 +118,7 @@ class Forwarder:
         return self._tracked
 
     def add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call `listener` when the counters change."""
+        """Call `listener` when the counters changed, at most once every `STATS_INTERVAL`."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
@@ -159,6 +163,9 @@ class Forwarder:
         if self._unsub_stop is not None:
             self._unsub_stop()
             self._unsub_stop = None
+        if self._notify_pending is not None:
+            self._notify_pending.cancel()
+            self._notify_pending = None
         for unsubscribe in (*self._unsubs, *self._held_timers.values()):
             unsubscribe()
         self._unsubs.clear()
@@ -246,25 +253,29 @@ class Forwarder:
         A change of an attribute nobody forwards sends nothing.
         """
         time = self._time(when) if self.settings.timestamps else None
-        values = [
-            (name, value)
-            for name, value in self._values(state)
-            if previous is None or value != self._value_of(previous, name)
-        ]
-        records = []
-        for attribute, raw in values:
-            record = self._record(state.entity_id, attribute, raw, time)
-            if record is not None:
-                records.append(record)
+        entity_id = state.entity_id
+        records: list[OutboxRecord] = []
+        if previous is None or state.state != previous.state:
+            self._add_record(records, entity_id, None, state.state, time)
+        # Most entities forward their state alone: the attributes cost nothing then.
+        if names := self.settings.attributes.get(entity_id):
+            before = previous.attributes if previous is not None else None
+            for name in names:
+                value = state.attributes.get(name)
+                if before is None or value != before.get(name):
+                    self._add_record(records, entity_id, name, value, time)
         return records
 
-    def _values(self, state: State) -> list[tuple[str | None, object]]:
-        names = self.settings.attributes.get(state.entity_id, ())
-        return [(None, state.state), *((name, state.attributes.get(name)) for name in names)]
-
-    @staticmethod
-    def _value_of(state: State, attribute: str | None) -> object:
-        return state.state if attribute is None else state.attributes.get(attribute)
+    def _add_record(
+        self,
+        records: list[OutboxRecord],
+        entity_id: str,
+        attribute: str | None,
+        raw: object,
+        time: str | None,
+    ) -> None:
+        if (record := self._record(entity_id, attribute, raw, time)) is not None:
+            records.append(record)
 
     def _record(
         self, entity_id: str, attribute: str | None, raw: object, time: str | None
@@ -279,15 +290,18 @@ class Forwarder:
     def _datastream(self, entity_id: str, attribute: str | None) -> str | None:
         """The datastream of an entity's state or attribute, checked once; None if invalid."""
         key = (entity_id, attribute)
-        if key not in self._datastreams:
-            datastream: str | None = self.settings.datastream(entity_id, attribute)
-            try:
-                check_key(datastream)
-            except M6311ValidationError as err:
-                LOGGER.warning("Not forwarding %s: %s", entity_id, err)
-                datastream = None
-            self._datastreams[key] = datastream
-        return self._datastreams[key]
+        try:
+            return self._datastreams[key]
+        except KeyError:
+            pass
+        datastream: str | None = self.settings.datastream(entity_id, attribute)
+        try:
+            check_key(datastream)
+        except M6311ValidationError as err:
+            LOGGER.warning("Not forwarding %s: %s", entity_id, err)
+            datastream = None
+        self._datastreams[key] = datastream
+        return datastream
 
     def _time(self, when: datetime) -> str:
         """`record_time`, formatted once per second: a burst shares its seconds."""
@@ -299,6 +313,9 @@ class Forwarder:
     def _offer(self, entity_id: str, records: list[OutboxRecord]) -> None:
         """Queue an entity's records now, or hold them until its minimum interval ends."""
         if not records:
+            return
+        if not self.settings.min_interval:  # the default: nothing is ever held
+            self._queue(records)
             return
         now = self.hass.loop.time()
         due = self._last_record_at.get(entity_id, -1e18) + self.settings.min_interval
@@ -365,5 +382,11 @@ class Forwarder:
         self._notify()
 
     def _notify(self) -> None:
+        """The counters changed: tell the listeners soon (each change would cost a state write)."""
+        if self._notify_pending is None and not self._stopped:
+            self._notify_pending = self.hass.loop.call_later(STATS_INTERVAL, self._notify_now)
+
+    def _notify_now(self) -> None:
+        self._notify_pending = None
         for listener in list(self._listeners):
             listener()

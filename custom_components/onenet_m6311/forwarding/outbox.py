@@ -27,8 +27,7 @@ import itertools
 import sqlite3
 from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..const import LOGGER
 from .outbox_db import Changes, OutboxDatabase
@@ -52,9 +51,8 @@ COMMIT_BATCH = 5000
 """Unwritten records that start the transaction at once, so a burst's memory stays bounded."""
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxRecord:
-    """One datapoint waiting to be sent."""
+class OutboxRecord(NamedTuple):
+    """One datapoint waiting to be sent (a tuple: made for every state change, and cheap)."""
 
     datastream: str
     value: RecordValue
@@ -100,6 +98,16 @@ class Outbox:
         """How many records wait."""
         return self._length
 
+    def diagnostics(self) -> dict[str, object]:
+        """The outbox's state for a bug report (no record contents)."""
+        return {
+            "queued": self._length,
+            "in_memory": len(self._window),
+            "not_yet_on_disk": len(self._pending.inserts),
+            "capacity": self.capacity,
+            "write_failing": self._failing,
+        }
+
     def last_value(self, datastream: str) -> RecordValue | None:
         """The value that last entered the outbox for a datastream (kept across restarts)."""
         return self._last_values.get(datastream)
@@ -114,7 +122,7 @@ class Outbox:
             if err.sqlite_errorname not in UNREADABLE:
                 raise  # not the file's content (a folder in its place, no space): no repair
             aside = await self._run(self._db.move_aside)
-            LOGGER.error(  # the integration's logger
+            LOGGER.error(
                 "The outbox file %s could not be read (%s); it was moved to %s and a new one "
                 "was started: the records it held are not sent",
                 self.path,
@@ -162,24 +170,25 @@ class Outbox:
         """Queue records; returns how many old ones were dropped to make room."""
         dropped = 0
         window = self._window
-        pending = self._pending
-        for record in records:
+        inserts = self._pending.inserts
+        new_values = self._pending.last_values
+        last_values = self._last_values
+        for record in records:  # run for every state change: kept lean
             if self._length >= self.capacity:
                 self._drop_oldest()
                 dropped += 1
             record_id = self._next_id
-            self._next_id += 1
+            self._next_id = record_id + 1
             if self._length == len(window) < self._window_size and not self._refilling:
                 window.append((record_id, record))
                 self._window_last_id = record_id
             self._length += 1
-            pending.inserts[record_id] = record
-            pending.last_values[record.datastream] = record.value
-            self._last_values[record.datastream] = record.value
+            inserts[record_id] = record
+            new_values[record.datastream] = last_values[record.datastream] = record.value
         if dropped:
             self.dropped += dropped
-            pending.counters = True
-        self._schedule_commit(urgent=len(pending.inserts) >= COMMIT_BATCH)
+            self._pending.counters = True
+        self._schedule_commit(urgent=len(inserts) >= COMMIT_BATCH)
         return dropped
 
     def take(self, count: int) -> list[OutboxRecord]:
