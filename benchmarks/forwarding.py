@@ -460,8 +460,9 @@ def report(results: Results) -> str:
             "no-op coroutine. **Ours includes** the state-change listener, the record (value, "
             "time, validation), the outbox add (in memory; with the transaction's start when its "
             "timer falls in the burst), waking the sender and marking the counters for their "
-            "sensors (written at most once a second). **Ours excludes** sending (the sender sleeps its 1 s batch window through every measured "
-            "burst: checked, no line went out during one) and the outbox's SQLite work, which "
+            "sensors (written at most once a second). **Ours excludes** sending (the sender "
+            "sleeps its 1 s batch window through every measured burst: checked, no line went out "
+            "during one) and the outbox's SQLite work, which "
             "runs on the outbox's own thread (part 4); theirs excludes publishing (mocked), as "
             "asked."
         ),
