@@ -105,6 +105,18 @@ class DemoOptions:
     forwarded: tuple[str, ...] = DEMO_ENTITIES
     """The entities chosen for forwarding."""
 
+    @classmethod
+    def on_free_ports(cls, state_dir: Path, **options: Any) -> DemoOptions:  # noqa: ANN401
+        """Options for a stack beside others (tests, the soak): every port a free one."""
+        return cls(
+            state_dir=state_dir,
+            hass_port=free_port(),
+            http_port=0,
+            edp_port=0,
+            control_port=0,
+            **options,
+        )
+
 
 class DemoStack:
     """Emulators + hass, set up as a person would; an async context manager."""

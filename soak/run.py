@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from demo.stack import DemoOptions, DemoStack, free_port
+from demo.stack import DemoOptions, DemoStack
 
 from .tally import Tally, tally
 
@@ -100,12 +100,8 @@ class Soak:
         self.plan = plan
         self.log = log
         self.stack = DemoStack(
-            DemoOptions(
-                state_dir=state_dir,
-                hass_port=free_port(),
-                http_port=0,
-                edp_port=0,
-                control_port=0,
+            DemoOptions.on_free_ports(
+                state_dir,
                 latency=plan.latency,
                 forwarded=(PROBE,),
                 log=log,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from demo.stack import DemoOptions, DemoStack, free_port
+from demo.stack import DemoOptions, DemoStack
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -40,12 +40,8 @@ WAIT_MS = 30_000
 
 @pytest.fixture
 async def stack(socket_enabled: None, tmp_path: Path) -> AsyncIterator[DemoStack]:
-    options = DemoOptions(
-        state_dir=tmp_path,
-        hass_port=free_port(),
-        http_port=0,
-        edp_port=0,
-        control_port=0,
+    options = DemoOptions.on_free_ports(
+        tmp_path,
         set_up_integration=False,
     )
     async with DemoStack(options) as demo:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from demo.stack import DemoOptions, DemoStack, free_port
+from demo.stack import DemoOptions, DemoStack
 from soak.tally import is_one_run, records_per_line, tally
 
 if TYPE_CHECKING:
@@ -34,12 +34,8 @@ ON_DISK_WITHIN = 1.0
 
 
 def options(tmp_path: Path, latency: float = 0.0) -> DemoOptions:
-    return DemoOptions(
-        state_dir=tmp_path,
-        hass_port=free_port(),
-        http_port=0,
-        edp_port=0,
-        control_port=0,
+    return DemoOptions.on_free_ports(
+        tmp_path,
         latency=latency,
         forwarded=(PROBE,),
     )

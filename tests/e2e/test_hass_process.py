@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from demo.stack import DemoOptions, DemoStack, free_port
+from demo.stack import DemoOptions, DemoStack
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,13 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 @pytest.fixture
 async def stack(socket_enabled: None, tmp_path: Path) -> AsyncIterator[DemoStack]:
-    options = DemoOptions(
-        state_dir=tmp_path,
-        hass_port=free_port(),
-        http_port=0,
-        edp_port=0,
-        control_port=0,
-    )
+    options = DemoOptions.on_free_ports(tmp_path)
     demo = DemoStack(options)
     try:
         async with demo:

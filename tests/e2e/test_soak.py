@@ -20,13 +20,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 async def test_the_short_soak_loses_nothing(socket_enabled: None, tmp_path: Path) -> None:
     result = await Soak(QUICK, tmp_path, log=print).run()
     print(summary(result))  # noqa: T201
-    assert result.faults == {
-        "cloud drops": result.faults["cloud drops"],
-        "reboots": 3,
-        "unplugs": 2,
-        "kills": 1,
-    }
-    assert result.faults["cloud drops"] >= 5
+    faults = dict(result.faults)
+    assert faults.pop("cloud drops") >= 5  # every 5 s for a minute and more
+    assert faults == {"reboots": 3, "unplugs": 2, "kills": 1}  # every fault was carried out
     assert result.tally.lost == ()
     assert result.tally.unexpected == ()
     assert result.tally.duplicate_share <= 0.01
