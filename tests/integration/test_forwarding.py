@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -380,7 +381,7 @@ async def test_home_assistant_stopping_writes_the_outbox(
     path = outbox_path(hass, mode1_entry.entry_id)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)  # entries are not unloaded on a stop
     await hass.async_block_till_done()
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         assert [v for (v,) in db.execute("SELECT value FROM records ORDER BY id")] == [
             0,
             1,

@@ -7,6 +7,7 @@ with a second connection, as a restarted Home Assistant would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from typing import TYPE_CHECKING
@@ -34,7 +35,7 @@ def records(count: int, start: int = 0) -> list[OutboxRecord]:
 
 def on_disk(path: Path) -> list[int]:
     """The values the file holds, in queue order, read as another process would."""
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         return [value for (value,) in db.execute("SELECT value FROM records ORDER BY id")]
 
 
@@ -44,7 +45,7 @@ def write_garbage(path: Path) -> None:
 
 
 def counters_on_disk(path: Path) -> dict[str, int]:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         return dict(db.execute("SELECT name, value FROM counters").fetchall())
 
 
