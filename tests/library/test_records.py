@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from custom_components.onenet_m6311.m6311.errors import M6311ValidationError
 from custom_components.onenet_m6311.m6311.records import (
+    FORBIDDEN_VALUE_CHARACTERS,
     Record,
     check_key,
     encode_record,
@@ -98,6 +99,11 @@ def test_non_finite_floats_are_refused(value: float) -> None:
         ('say "hi"', "double quote"),
         ("line\rbreak", "CR"),
         ("line\nbreak", "LF"),
+        ("nul\x00", "control character U\\+0000"),
+        ("esc\x1b[2J", "control character U\\+001B"),
+        ("ctrl-z\x1a", "control character U\\+001A"),
+        ("back\x08space", "control character U\\+0008"),
+        ("del\x7f", "control character U\\+007F"),
     ],
 )
 def test_text_values_with_separators_are_refused_naming_the_character(
@@ -105,6 +111,11 @@ def test_text_values_with_separators_are_refused_naming_the_character(
 ) -> None:
     with pytest.raises(M6311ValidationError, match=rf"cannot hold a {name} .*escape_value"):
         Record("t", value)
+
+
+def test_an_integer_past_the_digit_limit_is_a_validation_error() -> None:
+    with pytest.raises(M6311ValidationError, match="integer of 16610 bits"):
+        Record("k", 10**5000)
 
 
 def test_empty_text_value_is_refused() -> None:
@@ -130,6 +141,7 @@ def test_values_of_other_types_are_refused(value: object) -> None:
         ("%2C", "%252C"),
         ("", ""),
         ("温度,°C", "温度%2C°C"),
+        ("\x00\x1b\x1a\x08\x7f\t", "%00%1B%1A%08%7F%09"),
     ],
 )
 def test_escape_value(text: str, escaped: str) -> None:
@@ -162,7 +174,9 @@ def test_unescape_leaves_other_percent_signs(text: str, plain: str) -> None:
 def test_escape_round_trips_and_removes_every_separator(text: str) -> None:
     escaped = escape_value(text)
     assert unescape_value(escaped) == text
-    assert not set(escaped) & set(',;"\r\n')
+    assert not set(escaped) & set(FORBIDDEN_VALUE_CHARACTERS)
+    if escaped:
+        Record("t", escaped)  # always a value the record format takes
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@
 | a number (`21.5`, `3`)                  | that number                               |
 | on/off, open/closed, home/not_home, ... | 1 / 0 (`BINARY_VALUES`)                   |
 | unavailable, unknown, empty             | not sent (counted as skipped)             |
-| any other text                          | the text, `%` `,` `;` `"` CR LF percent-  |
-|                                         | encoded (`escape_value`: `a,b` -> `a%2Cb`)|
+| any other text                          | the text, `%` `,` `;` `"` and controls    |
+|                                         | percent-encoded (`escape_value`: `a,b` -> |
+|                                         | `a%2Cb`, ESC -> `%1B`)                    |
 
 Datastream IDs default to the entity ID with `.` made `_` (`sensor.kitchen_temp` ->
 `sensor_kitchen_temp`), attributes add `__<attribute>`; an ID longer than OneNET's 64

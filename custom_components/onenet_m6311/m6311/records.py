@@ -11,16 +11,19 @@ Key (the OneNET datastream ID)
 
 Value
     - `bool` is sent as `1` or `0` (the platform has no boolean type);
-    - `int` as its decimal digits;
+    - `int` as its decimal digits (one past Python's digit limit is refused, never a bare
+      `ValueError`);
     - `float` as the shortest text that reads back as the same float, never with an exponent
       (`1e-07` is sent as `0.0000001`, `1e+22` as `10000000000000000000000.0`), because the
       platform is not known to read exponents; NaN and infinities have no meaning there and are
       refused;
-    - `str` is sent as it is, so it may not be empty and may not hold `,` `;` `"` CR or LF.
+    - `str` is sent as it is, so it may not be empty and may not hold `,` `;` `"` or a control
+      character (C0, CR and LF among them, or DEL: ESC and Ctrl-Z mean things to AT modems).
       Callers that want to send arbitrary text use `escape_value`, the one rule of this library
-      for that: percent-encoding of exactly `%` `,` `;` `"` CR and LF (`%25 %2C %3B %22 %0D %0A`).
-      It is reversible (`unescape_value`) and leaves every other character alone, so `35%`-like
-      texts from the document's examples stay readable once unescaped.
+      for that: percent-encoding of exactly `%` `,` `;` `"`, the C0 controls and DEL (`%25
+      %2C %3B %22`, `%00` to `%1F`, `%7F`). It is reversible (`unescape_value`) and leaves
+      every other character alone, so `35%`-like texts from the document's examples stay
+      readable once unescaped.
 
 Time
     `YYYY-MM-DD HH:MM:SS` or empty (`key,,value`, the platform then stamps the record itself).
@@ -56,18 +59,27 @@ KEY_RULE = "1 to 64 ASCII letters, digits, '_', '-' or '.'"
 TIME_FORMAT = "YYYY-MM-DD HH:MM:SS"
 """The record time format, as error messages state it."""
 
-FORBIDDEN_VALUE_CHARACTERS = ',;"\r\n'
-"""Characters that would break a record: field and record separators, the quote, line ends."""
+CONTROL_CHARACTERS = "".join(map(chr, range(0x20))) + "\x7f"
+"""C0 controls and DEL: CR and LF end the line, and others mean things to AT modems (ESC,
+Ctrl-Z ends a text in SMS mode, backspace edits the line) or to the platform (NUL)."""
+FORBIDDEN_VALUE_CHARACTERS = ',;"' + CONTROL_CHARACTERS
+"""Characters that would break a record: separators, the quote, line ends and other controls."""
 
 _KEY_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 # [0-9] rather than \d: \d also matches non-ASCII digits, which datetime would then accept.
 _TIME_PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 
-_ESCAPES = {"%": "%25", ",": "%2C", ";": "%3B", '"': "%22", "\r": "%0D", "\n": "%0A"}
+_ESCAPES = {
+    "%": "%25",
+    ",": "%2C",
+    ";": "%3B",
+    '"': "%22",
+    **{char: f"%{ord(char):02X}" for char in CONTROL_CHARACTERS},
+}
 _ESCAPE_TABLE = str.maketrans(_ESCAPES)
 _UNESCAPES = {code: char for char, code in _ESCAPES.items()}
 # One pass over the text: `%252C` must come back as `%2C`, not as `,`.
-_UNESCAPE_PATTERN = re.compile(r"%(?:25|2C|3B|22|0D|0A)", re.IGNORECASE)
+_UNESCAPE_PATTERN = re.compile("|".join(re.escape(code) for code in _UNESCAPES), re.IGNORECASE)
 
 _CHARACTER_NAMES = {",": "comma", ";": "semicolon", '"': "double quote", "\r": "CR", "\n": "LF"}
 
@@ -75,8 +87,9 @@ _CHARACTER_NAMES = {",": "comma", ";": "semicolon", '"': "double quote", "\r": "
 def escape_value(text: str) -> str:
     """Percent-encode the characters a record value cannot hold, so any text can be sent.
 
-    Exactly these are replaced: `%` by `%25` (first, so the encoding is reversible), `,` by
-    `%2C`, `;` by `%3B`, `"` by `%22`, CR by `%0D` and LF by `%0A`. Nothing else changes.
+    Exactly these are replaced: `%` by `%25` (so the encoding is reversible), `,` by `%2C`,
+    `;` by `%3B`, `"` by `%22`, and every C0 control and DEL by its code (CR `%0D`, LF `%0A`,
+    NUL `%00`, ESC `%1B`, Ctrl-Z `%1A`, DEL `%7F`, ...). Nothing else changes.
     `unescape_value` is the inverse. The result is still refused by the record rules when
     `text` is empty.
     """
@@ -84,8 +97,9 @@ def escape_value(text: str) -> str:
 
 
 def unescape_value(text: str) -> str:
-    """Undo `escape_value`: decode `%25 %2C %3B %22 %0D %0A` (either case), in one pass.
+    """Undo `escape_value`: decode its codes, in either case, in one pass.
 
+    The codes are `%25 %2C %3B %22`, `%00` to `%1F` and `%7F`.
     Any other `%` sequence is left as it is, so text that was never escaped (such as `35%`)
     comes back unchanged.
     """
@@ -111,7 +125,11 @@ def format_value(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:  # past Python's digit limit: no record could carry it anyway
+            msg = f"a record value cannot be an integer of {value.bit_length()} bits"
+            raise M6311ValidationError(msg) from None
     if isinstance(value, float):
         return _format_float(value)
     if isinstance(value, str):
@@ -138,9 +156,10 @@ def _check_text_value(value: str) -> str:
         raise M6311ValidationError(msg)
     for char in value:
         if char in FORBIDDEN_VALUE_CHARACTERS:
+            name = _CHARACTER_NAMES.get(char, f"control character U+{ord(char):04X}")
             msg = (
-                f"a record value cannot hold a {_CHARACTER_NAMES[char]} ({char!r}): it would "
-                "break the record format; escape the text with escape_value()"
+                f"a record value cannot hold a {name} ({char!r}): it would break the record "
+                "format; escape the text with escape_value()"
             )
             raise M6311ValidationError(msg)
     return value
