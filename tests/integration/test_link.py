@@ -212,8 +212,11 @@ async def test_a_silent_module_after_a_failed_ping_means_reconnecting(
 ) -> None:
     monkeypatch.setattr("custom_components.onenet_m6311.m6311.commands.PING_TIMEOUT", 0.2)
     monkeypatch.setattr("custom_components.onenet_m6311.m6311.commands.DEFAULT_TIMEOUT", 0.2)
+    monkeypatch.setattr("custom_components.onenet_m6311.m6311.connection.RESYNC_TIMEOUT", 0.2)
     await setup(hass, mode1_entry, ping_interval=0.1)
-    module.swallow_answers(2)  # the ping's answer and the status check's
+    # The ping's answer, then the three probes' that should bring the line back in step
+    # before the status check: the module is silent, the link is down.
+    module.swallow_answers(4)
     await wait_for_state(hass, LINK, STATE_OFF)
     await wait_for_state(hass, LINK, STATE_ON)
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)

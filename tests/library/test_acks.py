@@ -15,19 +15,10 @@ from custom_components.onenet_m6311.m6311.errors import M6311ConnectionError
 from custom_components.onenet_m6311.m6311.models import ConnectionLost, SaveAck
 from custom_components.onenet_m6311.m6311.records import Record
 
-from .fake_module import FakeModule
-
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from .fake_module import FakeModule
 
 OK = b"\r\n+OK\r\n"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeModule]:
-    module = FakeModule()
-    yield module
-    module.close()
 
 
 async def test_an_ack_printed_before_the_ok_counts(fake: FakeModule) -> None:

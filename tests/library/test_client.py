@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import TYPE_CHECKING
 
 import pytest
@@ -30,31 +29,10 @@ from custom_components.onenet_m6311.m6311.models import (
 )
 from custom_components.onenet_m6311.m6311.records import Record
 
-from .fake_module import FakeModule
-
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from .fake_module import FakeModule
 
 OK = b"\r\n+OK\r\n"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeModule]:
-    module = FakeModule()
-    yield module
-    module.close()
-
-
-@pytest.fixture
-async def client(fake: FakeModule) -> AsyncIterator[M6311Client]:
-    path = fake.open()
-    async with M6311Client(path) as connected:
-        yield connected
-
-
-def quick(command: commands.Command, timeout: float = 0.3) -> commands.Command:
-    """The same command with a short timeout, for tests of silence."""
-    return dataclasses.replace(command, timeout=timeout)
 
 
 async def test_missing_port_raises_a_connection_error() -> None:
@@ -295,23 +273,6 @@ async def test_a_failing_subscriber_does_not_stop_the_read_loop(
     fake.write(b"+IOTCMD=1,y\r\n")
     await client.check_alive()
     assert events == [CloudCommand(b"x")]
-
-
-@pytest.mark.parametrize("late_before_resync", [True, False])
-async def test_timeout_then_a_late_answer_is_not_taken_by_the_next_command(
-    fake: FakeModule, client: M6311Client, late_before_resync: bool
-) -> None:
-    with pytest.raises(M6311TimeoutError, match=r"within 0\.3 s"):
-        await client.execute(quick(commands.ping()))
-    late = b"\r\n+ERR=-105\r\n"  # the late answer to the ping
-    if late_before_resync:
-        fake.write(late)
-        fake.replies = {"AT": b"\r\nOK\r\n"}
-    else:  # it lands just after the resynchronising AT was written, with AT's own answer
-        fake.replies = {"AT": late + b"\r\nOK\r\n"}
-    fake.replies["AT+CIOTID?"] = b"\r\n+OK=42\r\n"
-    assert await client.read_device_id() == "42"
-    assert fake.received == ["AT+CIOTPING", "AT", "AT+CIOTID?"]
 
 
 async def test_stray_lines_with_no_command_waiting_are_ignored(

@@ -302,6 +302,88 @@ def test_the_check_after_a_payload_waits_for_the_next_byte() -> None:
     assert decoder.feed(b"OK\r\n") == [Final(True, None, None, "OK")]
 
 
+def test_a_payload_declared_too_long_ends_before_the_next_answer() -> None:
+    # The module declared 10 bytes, printed 5 and a line end, then answered the next command.
+    assert decode(b"+IOTCMD=10,hello\r\n+OK=1088826\r\n") == [
+        CloudCommand(b"hello", truncated=True),
+        Final(True, "1088826", None, "+OK=1088826"),
+    ]
+    assert decode(b"+IOTCMD=30,a\r\nb\r\nSAVE succ!msg:7\r\n") == [
+        CloudCommand(b"a\r\nb", truncated=True),
+        SaveAck(7),
+    ]
+
+
+def test_a_payload_whose_length_counts_its_line_end() -> None:
+    assert decode(b"+IOTCMD=7,hello\r\n+OK=1088826\r\n") == [
+        CloudCommand(b"hello"),
+        Final(True, "1088826", None, "+OK=1088826"),
+    ]
+    # The same bytes with a line end after them: the CR LF was data.
+    assert decode(b"+IOTCMD=7,hello\r\n\r\nOK\r\n") == [
+        CloudCommand(b"hello\r\n"),
+        Final(True, None, None, "OK"),
+    ]
+
+
+def test_a_short_payload_ends_when_the_line_goes_quiet() -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(b"+IOTCMD=10,hello\r\n") == []
+    waiting_before = decoder.waiting
+    assert decoder.flush_idle() == [CloudCommand(b"hello", truncated=True)]
+    assert (waiting_before, decoder.waiting) == (True, False)
+    assert decoder.feed(b"+OK=1\r\n") == [Final(True, "1", None, "+OK=1")]
+
+
+def test_a_payload_ending_in_a_line_end_is_settled_by_quiet() -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(b"+IOTCMD=7,hello\r\n") == []  # data, or the count's line end?
+    assert decoder.flush_idle() == [CloudCommand(b"hello")]
+
+
+def test_an_answer_beginning_inside_a_payload_when_the_line_goes_quiet() -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(b"+IOTCMD=20,hello\r\n+OK PING") == []
+    assert decoder.flush_idle() == [
+        CloudCommand(b"hello", truncated=True),
+        Final(True, "PING", None, "+OK PING"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "final"),
+    [
+        (b"+OK PING succ!", Final(True, "PING succ!", None, "+OK PING succ!")),
+        (b"OK", Final(True, None, None, "OK")),
+        (b"+ERR=-105", Final(False, "-105", -105, "+ERR=-105")),
+    ],
+)
+def test_a_final_without_its_line_end_counts_once_the_line_is_quiet(
+    line: bytes, final: Final
+) -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(line) == []
+    assert decoder.flush_idle() == [final]
+    assert decoder.feed(b"\r\n") == []  # its late line end is an empty line
+
+
+def test_quiet_does_not_end_information_without_its_line_end() -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(b"867567041") == []
+    assert decoder.flush_idle() == []
+    assert decoder.feed(b"234567\r\n") == [Info("867567041234567")]
+
+
+@pytest.mark.parametrize("noise", [b"\x00\x00", b"\xff", b"\xff\xfe\x00", b"\x1b\x7f", b"\x80\xbf"])
+def test_noise_before_an_answer_hides_nothing(noise: bytes) -> None:
+    assert decode(noise + b"+OK=1088826\r\n") == [Final(True, "1088826", None, "+OK=1088826")]
+    assert decode(noise + b"\r\n" + noise + b"OK\r\n") == [Final(True, None, None, "OK")]
+
+
+def test_text_starting_with_a_character_beyond_ascii_is_kept() -> None:
+    assert decode("温度\r\n".encode()) == [Info("温度")]
+
+
 def test_cloud_command_of_the_largest_length_is_believed() -> None:
     payload = bytes(range(256)) * (MAX_COMMAND_PAYLOAD // 256)
     stream = f"+IOTCMD={MAX_COMMAND_PAYLOAD},".encode() + payload + b"\r\n"

@@ -2,6 +2,8 @@
 
 `M6311Client` is a `ModuleConnection` (see connection.py for the link itself) that builds each
 command with `commands`, sends it, and reads the answer into a typed result with `responses`.
+Every method takes `timeout`: the seconds its command's answer may take, instead of the
+command's own (`commands.DEFAULT_TIMEOUT`, a minute for AT+CIOTINIT, ...).
 """
 
 from __future__ import annotations
@@ -60,32 +62,32 @@ class M6311Client(ModuleConnection):
 
     # -- the module ------------------------------------------------------------------------
 
-    async def check_alive(self) -> None:
+    async def check_alive(self, *, timeout: float | None = None) -> None:
         """`AT`: the module answers at all."""
-        await self.execute(commands.at())
+        await self.execute(commands.at(), timeout=timeout)
 
-    async def disable_echo(self) -> None:
+    async def disable_echo(self, *, timeout: float | None = None) -> None:
         """`ATE0`: stop echoing commands (echo is on after power-up)."""
-        await self.execute(commands.echo_off())
+        await self.execute(commands.echo_off(), timeout=timeout)
 
-    async def read_imei(self) -> str:
+    async def read_imei(self, *, timeout: float | None = None) -> str:
         """`AT+CGSN`: the module's IMEI."""
-        return read_imei(await self.execute(commands.imei()))
+        return read_imei(await self.execute(commands.imei(), timeout=timeout))
 
-    async def read_firmware(self) -> str:
+    async def read_firmware(self, *, timeout: float | None = None) -> str:
         """`AT+CGMR`: the firmware revision."""
-        return read_firmware(await self.execute(commands.firmware()))
+        return read_firmware(await self.execute(commands.firmware(), timeout=timeout))
 
-    async def read_signal(self) -> SignalQuality:
+    async def read_signal(self, *, timeout: float | None = None) -> SignalQuality:
         """`AT+CSQ`: signal quality."""
-        return read_signal(await self.execute(commands.signal()))
+        return read_signal(await self.execute(commands.signal(), timeout=timeout))
 
     # -- provisioning (mode 0) -------------------------------------------------------------
 
-    async def read_provisioning(self) -> Provisioning:
+    async def read_provisioning(self, *, timeout: float | None = None) -> Provisioning:
         """`AT+CIOT?`: which of master key, device ID and device key are stored."""
         try:
-            await self.execute(commands.provisioning())
+            await self.execute(commands.provisioning(), timeout=timeout)
         except NoMasterKeyError:
             return Provisioning.NO_MASTER_KEY
         except NoDeviceIdError:
@@ -94,70 +96,76 @@ class M6311Client(ModuleConnection):
             return Provisioning.NO_DEVICE_KEY
         return Provisioning.COMPLETE
 
-    async def has_master_key(self) -> bool:
+    async def has_master_key(self, *, timeout: float | None = None) -> bool:
         """`AT+CIOTMKEY?`: whether a master APIKEY is stored (its value is never shown)."""
         try:
-            await self.execute(commands.master_key_query())
+            await self.execute(commands.master_key_query(), timeout=timeout)
         except NoMasterKeyError:
             return False
         return True
 
-    async def set_master_key(self, master_key: str) -> None:
+    async def set_master_key(self, master_key: str, *, timeout: float | None = None) -> None:
         """`AT+CIOTMKEY=`: store the master APIKEY; this deletes the stored device ID and key."""
-        await self.execute(commands.set_master_key(master_key))
+        await self.execute(commands.set_master_key(master_key), timeout=timeout)
 
-    async def init_device(self) -> None:
+    async def init_device(self, *, timeout: float | None = None) -> None:
         """`AT+CIOTINIT`: create (or check) the device and its key on the platform."""
-        await self.execute(commands.init_device())
+        await self.execute(commands.init_device(), timeout=timeout)
 
-    async def read_device_id(self) -> str:
+    async def read_device_id(self, *, timeout: float | None = None) -> str:
         """`AT+CIOTID?`: the stored device ID."""
-        return read_value(await self.execute(commands.device_id_query()))
+        return read_value(await self.execute(commands.device_id_query(), timeout=timeout))
 
-    async def read_device_key(self) -> str:
+    async def read_device_key(self, *, timeout: float | None = None) -> str:
         """`AT+CIOTKEY?`: the stored device APIKEY (a secret: never log it)."""
-        return read_value(await self.execute(commands.device_key_query()))
+        return read_value(await self.execute(commands.device_key_query(), timeout=timeout))
 
-    async def clear_device_id(self) -> None:
+    async def clear_device_id(self, *, timeout: float | None = None) -> None:
         """`AT+CIOTIDC`: delete the stored device ID, and with it the device key."""
-        await self.execute(commands.clear_device_id())
+        await self.execute(commands.clear_device_id(), timeout=timeout)
 
-    async def clear_device_key(self) -> None:
+    async def clear_device_key(self, *, timeout: float | None = None) -> None:
         """`AT+CIOTKEYC`: delete the stored device key only."""
-        await self.execute(commands.clear_device_key())
+        await self.execute(commands.clear_device_key(), timeout=timeout)
 
     # -- the platform link -----------------------------------------------------------------
 
-    async def use_stored_device(self) -> None:
+    async def use_stored_device(self, *, timeout: float | None = None) -> None:
         """`AT+CIOTCONNECTPARA=0`: log in with the device the module created."""
-        await self.execute(commands.connect_stored_device())
+        await self.execute(commands.connect_stored_device(), timeout=timeout)
 
-    async def use_device(self, device_id: str, master_key: str) -> None:
+    async def use_device(
+        self, device_id: str, master_key: str, *, timeout: float | None = None
+    ) -> None:
         """`AT+CIOTCONNECTPARA=1,...`: log in as a platform-made device."""
-        await self.execute(commands.connect_device(device_id, master_key))
+        await self.execute(commands.connect_device(device_id, master_key), timeout=timeout)
 
-    async def use_project(self, project_id: str, auth_key: str, auth_value: str) -> None:
+    async def use_project(
+        self, project_id: str, auth_key: str, auth_value: str, *, timeout: float | None = None
+    ) -> None:
         """`AT+CIOTCONNECTPARA=2,...`: log in by project ID and the device's auth_info."""
-        await self.execute(commands.connect_project(project_id, auth_key, auth_value))
+        await self.execute(
+            commands.connect_project(project_id, auth_key, auth_value), timeout=timeout
+        )
 
-    async def read_status(self) -> LinkStatus:
+    async def read_status(self, *, timeout: float | None = None) -> LinkStatus:
         """`AT+CIOTSTATUS`: whether the module is logged in to the platform."""
-        return read_status(await self.execute(commands.status()))
+        return read_status(await self.execute(commands.status(), timeout=timeout))
 
-    async def start(self, *, encrypt: bool = False) -> None:
+    async def start(self, *, encrypt: bool = False, timeout: float | None = None) -> None:
         """`AT+CIOTSTART=`: open the long EDP connection to the platform."""
-        await self.execute(commands.start(encrypt=encrypt))
+        await self.execute(commands.start(encrypt=encrypt), timeout=timeout)
 
-    async def quit(self) -> None:
+    async def quit(self, *, timeout: float | None = None) -> None:
         """`AT+CIOTQUIT`: close the EDP connection."""
-        await self.execute(commands.quit())
+        await self.execute(commands.quit(), timeout=timeout)
 
-    async def ping(self) -> float:
+    async def ping(self, *, timeout: float | None = None) -> float:
         """`AT+CIOTPING`: a heartbeat to the platform; returns the round trip in seconds."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         command = commands.ping()
-        response = await self.execute(command)
+        response = await self.execute(command, timeout=timeout)
         if not _ping_succeeded(command, response):
             raise M6311CommandError(command.name)
         return loop.time() - started

@@ -1,4 +1,4 @@
-"""The module link: one command in flight, answers matched, unsolicited lines dispatched.
+"""The module link: one command in flight, answers matched exactly, unsolicited lines dispatched.
 
 A `ModuleConnection` opens the port with serialx (device paths, socket:// and esphome:// URLs)
 and runs one read loop that decodes every byte the module prints. Final results and
@@ -7,14 +7,29 @@ are written, so an answer that arrives at once cannot be missed. Unsolicited lin
 commands, acknowledgements, boot lines) go to subscribers, also when they arrive in the middle
 of an answer. When the port goes away the pending command fails with `M6311ConnectionError`
 and subscribers are told once with `ConnectionLost`.
+
+Which answer is whose. Nothing on the line names the command an answer belongs to, so:
+
+- A command that ends without its final result (a timeout, or the caller's cancellation) may
+  still be answered later. The line is then out of step, and before the next command the
+  connection sends a probe whose answer is unlike any other (`AT+CSQ`, whose `+CSQ:` line no
+  other command prints; `AT+CGSN`, whose IMEI, when the command out of step was `AT+CSQ`).
+  The module answers in order, so every late line comes before the probe's: lines are ignored
+  until the probe's own line, its final result ends the probe, and the line must then stay
+  quiet for `RESYNC_QUIET`. Otherwise another probe follows (`RESYNC_ATTEMPTS` in all).
+- Dialects answer some commands with an information line (`+CIOTPING: OK`,
+  `+CIOTSTATUS: 1`); some print a final result after it, some do not. The line answers the
+  command, and a final result within `ANSWER_LINGER` after it is part of the same answer.
+- A final result without its line end counts once the line is quiet for `IDLE_FLUSH`, and a
+  cloud command's payload never runs across an answer (see `responses.LineDecoder`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
@@ -38,9 +53,15 @@ DEFAULT_BAUDRATE = 115200
 OPEN_TIMEOUT = 10.0
 """Opening a local port is instant; socket:// and esphome:// URLs cross a network."""
 RESYNC_TIMEOUT = 2.0
-"""How long the `AT` sent after a timed-out command may take (see `_resync`)."""
-RESYNC_SETTLE = 0.2
-"""How long to let a second final result arrive after that `AT` (see `_resync`)."""
+"""How long a resynchronising probe may take (see the module docstring)."""
+RESYNC_QUIET = 0.2
+"""How long the line must stay quiet after a probe's answer for the line to be in step."""
+RESYNC_ATTEMPTS = 3
+"""Probes tried before a command fails because the module is not in step."""
+ANSWER_LINGER = 0.3
+"""After a dialect's information answer, how long a final result may still belong to it."""
+IDLE_FLUSH = 0.2
+"""Seconds of silence after which a final result without its line end counts."""
 READ_SIZE = 4096
 
 type EventCallback = Callable[[ModuleEvent], None]
@@ -54,15 +75,47 @@ class _Pending:
     command: Command
     future: asyncio.Future[Response]
     lines: list[str] = field(default_factory=list)
+    marker: re.Pattern[str] | None = None
+    """A probe's own line: finals before it are late answers of other commands."""
+    marker_seen: bool = False
+    linger: asyncio.TimerHandle | None = None
+    """Set when a dialect's information line answered: ends the command unless a final
+    result comes first."""
 
     def is_echo(self, text: str) -> bool:
         """Whether a line is the module echoing this command back (echo on)."""
         return text.strip() == self.command.line
 
     def is_answer(self, text: str) -> bool:
-        """Whether a line is a dialect's answer that ends this command (no OK follows)."""
+        """Whether a line is a dialect's answer to this command (maybe with no OK after it)."""
         folded = text.casefold()
         return any(folded.startswith(prefix.casefold()) for prefix in self.command.answer_prefixes)
+
+    def finish(self) -> None:
+        """End with the lines gathered (a dialect's information answer, no final after it)."""
+        self.linger = None
+        if not self.future.done():
+            self.future.set_result(Response(lines=tuple(self.lines), value=None))
+
+    def cancel_linger(self) -> None:
+        """Forget the pending end (a final came, or the command is over)."""
+        if self.linger is not None:
+            self.linger.cancel()
+            self.linger = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """A command whose answer holds a line no other command prints."""
+
+    command: Command
+    marker: re.Pattern[str]
+
+
+_PROBES = (
+    _Probe(commands.signal(), re.compile(r"\s*\+CSQ *:", re.IGNORECASE)),
+    _Probe(commands.imei(), re.compile(r'\s*(?:\+CGSN *: *)?"?[0-9]{14,17}"?\s*\Z', re.IGNORECASE)),
+)
 
 
 class ModuleConnection:
@@ -85,7 +138,11 @@ class ModuleConnection:
         self._lock = asyncio.Lock()
         self._pending: _Pending | None = None
         self._subscribers: list[EventCallback] = []
-        self._needs_resync = False
+        self._out_of_step: str | None = None
+        """The name of a command that ended without its final result, while the line is out
+        of step because of it."""
+        self._idle: asyncio.TimerHandle | None = None
+        self._bytes_received = 0
         self._lost_reason: str | None = None
 
     @property
@@ -107,7 +164,7 @@ class ModuleConnection:
         self._writer = writer
         self._decoder = LineDecoder()
         self._lost_reason = None
-        self._needs_resync = False
+        self._out_of_step = None
         self._read_task = asyncio.get_running_loop().create_task(
             self._read_loop(reader), name=f"m6311 reader {self.url}"
         )
@@ -116,6 +173,7 @@ class ModuleConnection:
         """Close the port; safe to call at any time, any number of times."""
         task, self._read_task = self._read_task, None
         writer, self._writer = self._writer, None
+        self._cancel_idle()
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -150,24 +208,44 @@ class ModuleConnection:
 
         return unsubscribe
 
-    async def execute(self, command: Command) -> Response:
-        """Send one command and return its answer; module errors raise their exception."""
+    async def execute(self, command: Command, *, timeout: float | None = None) -> Response:
+        """Send one command and return its answer; module errors raise their exception.
+
+        `timeout` replaces the command's own (seconds until its final result).
+        """
         async with self._lock:
-            if self._needs_resync:
+            if self._out_of_step is not None:
                 await self._resync()
-            return await self._exchange(command)
+            return await self._exchange(command, timeout=timeout)
 
     # -- reading ---------------------------------------------------------------------------
 
     async def _read_loop(self, reader: asyncio.StreamReader) -> None:
         reason = "the port closed"
+        loop = asyncio.get_running_loop()
         try:
             while data := await reader.read(READ_SIZE):
+                self._bytes_received += len(data)
+                self._cancel_idle()
                 for item in self._decoder.feed(data):
                     self._dispatch(item)
+                if self._decoder.waiting:
+                    self._idle = loop.call_later(IDLE_FLUSH, self._on_idle)
         except (OSError, serialx.SerialException) as err:
             reason = f"the port failed: {err}"
+        self._cancel_idle()
         self._connection_lost(reason)
+
+    def _on_idle(self) -> None:
+        """The line went quiet with bytes held: what silence completes is told now."""
+        self._idle = None
+        for item in self._decoder.flush_idle():
+            self._dispatch(item)
+
+    def _cancel_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
 
     def _dispatch(self, item: Final | Info | ModuleEvent) -> None:
         if isinstance(item, Final):
@@ -185,6 +263,10 @@ class ModuleConnection:
                 "Ignoring a final result with no command waiting (%d chars)", len(final.raw)
             )
             return
+        if pending.marker is not None and not pending.marker_seen:
+            _LOGGER.debug("Ignoring a late final result before the probe's answer")
+            return
+        pending.cancel_linger()
         if final.ok:
             pending.future.set_result(Response(lines=tuple(pending.lines), value=final.value))
         else:
@@ -195,11 +277,15 @@ class ModuleConnection:
         if pending is None or pending.future.done():
             _LOGGER.debug("Ignoring a line with no command waiting (%d chars)", len(text))
             return
+        if pending.marker is not None and not pending.marker_seen:
+            pending.marker_seen = bool(pending.marker.match(text))
+            return  # late lines of other commands, or the probe's own: not an answer's lines
         if pending.is_echo(text):
             return
         pending.lines.append(text)
-        if pending.is_answer(text):
-            pending.future.set_result(Response(lines=tuple(pending.lines), value=None))
+        if pending.is_answer(text) and pending.linger is None:
+            loop = asyncio.get_running_loop()
+            pending.linger = loop.call_later(ANSWER_LINGER, pending.finish)
 
     def _notify(self, event: ModuleEvent) -> None:
         for callback in list(self._subscribers):
@@ -223,32 +309,46 @@ class ModuleConnection:
 
     # -- writing ---------------------------------------------------------------------------
 
-    async def _exchange(self, command: Command) -> Response:
+    async def _exchange(
+        self,
+        command: Command,
+        *,
+        timeout: float | None = None,
+        marker: re.Pattern[str] | None = None,
+    ) -> Response:
         writer = self._writer
         if writer is None or not self.connected:
             msg = f"{command.name}: not connected to the module"
             raise M6311ConnectionError(msg)
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         # The listener exists before the first byte leaves: a fast answer cannot be missed.
-        self._pending = _Pending(command, future)
+        pending = self._pending = _Pending(command, future, marker=marker)
         try:
             _LOGGER.debug("Sending %s", command.redacted_line)
             # serialx logs the bytes, the echo and the answer: keep the secrets out of them.
             with SECRETS.scoped(command.secrets):
                 await self._write(writer, command)
-                return await self._answer(command, future)
+                return await self._answer(command, future, timeout)
         finally:
             self._pending = None
-            if not future.done():
+            pending.cancel_linger()
+            if not future.done() or future.cancelled():
+                # Timed out, or the caller was cancelled (awaiting the answer cancels it): the
+                # answer may still come.
+                self._out_of_step = command.name
                 future.cancel()
+            else:
+                future.exception()  # retrieved: a failure is raised above, or superseded
 
-    async def _answer(self, command: Command, future: asyncio.Future[Response]) -> Response:
+    async def _answer(
+        self, command: Command, future: asyncio.Future[Response], timeout: float | None
+    ) -> Response:
+        seconds = command.timeout if timeout is None else timeout
         try:
-            async with asyncio.timeout(command.timeout):
+            async with asyncio.timeout(seconds):
                 return await future
         except TimeoutError:
-            self._needs_resync = True
-            msg = f"{command.name}: no answer from the module within {command.timeout:g} s"
+            msg = f"{command.name}: no answer from the module within {seconds:g} s"
             raise M6311TimeoutError(msg) from None
 
     @staticmethod
@@ -261,15 +361,34 @@ class ModuleConnection:
             raise M6311ConnectionError(msg) from err
 
     async def _resync(self) -> None:
-        """Absorb a late answer to a timed-out command before the next command is sent.
+        """Bring the line back in step after a command that ended without its answer.
 
-        Without echo nothing ties an answer to its command: a late `+OK` would be read as the
-        next command's answer. A plain `AT` takes the first final result that comes (the late
-        one, or its own); a short quiet time after it lets a second one arrive while no command
-        waits, so it is ignored instead of being read as the next command's answer.
+        See the module docstring: probes whose answer no other command prints, every line
+        before the probe's own ignored, and quiet after it.
+
+        Raises:
+            M6311TimeoutError: no probe got its answer and quiet after it.
         """
-        probe = dataclasses.replace(commands.at(), timeout=RESYNC_TIMEOUT)
-        with contextlib.suppress(M6311CommandError):  # any final result will do
-            await self._exchange(probe)
-        await asyncio.sleep(RESYNC_SETTLE)
-        self._needs_resync = False
+        # The first probe is unlike the command out of step (its late answer would look like
+        # the probe's); then they take turns, so none follows its own timed-out self.
+        first = 1 if self._out_of_step == _PROBES[0].command.name else 0
+        for attempt in range(RESYNC_ATTEMPTS):
+            probe = _PROBES[(first + attempt) % len(_PROBES)]
+            try:
+                await self._exchange(probe.command, timeout=RESYNC_TIMEOUT, marker=probe.marker)
+            except M6311CommandError:
+                continue  # an error instead of the probe's line: not proof of anything
+            except M6311TimeoutError:
+                continue  # the probe itself is now what is out of step
+            if await self._stays_quiet(RESYNC_QUIET):
+                self._out_of_step = None
+                _LOGGER.debug("Back in step with the module after %s", probe.command.name)
+                return
+        msg = f"the module's answers are out of step after {RESYNC_ATTEMPTS} probes"
+        raise M6311TimeoutError(msg)
+
+    async def _stays_quiet(self, seconds: float) -> bool:
+        """Whether nothing at all is printed for `seconds` (what is printed is ignored)."""
+        heard = self._bytes_received
+        await asyncio.sleep(seconds)
+        return self._bytes_received == heard

@@ -55,7 +55,10 @@ class CloudCommand:
     """A command from the platform (`+IOTCMD=<len>,<data>` and its dialects)."""
 
     data: bytes
-    """The payload, exactly `len` bytes as declared, whatever it holds."""
+    """The payload: `len` bytes as declared, whatever they hold (see `truncated`)."""
+    truncated: bool = False
+    """The module declared more bytes than it printed: the payload ended at a line end followed
+    by an answer, or when the line went quiet (responses.LineDecoder has the rule)."""
 
     @property
     def text(self) -> str:

@@ -148,16 +148,32 @@ class LineDecoder:
     """Turns the module's byte stream into finals, information lines and events, in order.
 
     Lines end with CR LF, CR alone (a dialect) or LF; empty lines are dropped; a line not yet
-    ended waits for the next `feed`. Bytes that are not UTF-8 are replaced (U+FFFD).
+    ended waits for the next `feed`. Bytes that are not UTF-8 are replaced (U+FFFD). Noise at
+    the start of a line (NUL, other C0 controls, DEL, and bytes no UTF-8 text starts with, such
+    as the 0xFF a module prints while it powers up) is dropped, so it cannot hide an answer.
 
-    A cloud command `+IOTCMD=<len>,` (and its dialects) is followed by exactly `len` bytes of
-    payload, whatever they hold (CR, LF, commas, quotes, any bytes): they are cut by count, the
-    command is told as soon as they are all there, and the line end after them is consumed.
+    A cloud command `+IOTCMD=<len>,` (and its dialects) is followed by `len` bytes of payload,
+    whatever they hold (CR, LF, commas, quotes, any bytes): they are cut by count, the command
+    is told as soon as they are all there, and the line end after them is consumed. Firmwares
+    get the count wrong, so a payload never runs across the module's next answer:
+
+    - a line end inside the payload followed by a line that is a final result or an event
+      (`+OK...`, `OK`, `+ERR...`, `ERROR`, `+IOTCMD...`, `SAVE succ...`, `RDY`, ...) ends the
+      payload there: it is told with `truncated=True`, and that line is read as what it is;
+    - a payload that ends with a line end which the next byte does not follow with another is
+      one whose count included its line end: told without it, and the next line is read;
+    - a payload still short when the line goes quiet (`flush_idle`) is told as it is, with
+      `truncated=True`.
+
     If the payload is followed by something else than a line end (a module that counted
     characters rather than bytes, say), the rest of that line is told as an `Info`, never as a
     final or an event, so stray payload cannot end a command or fake an acknowledgement.
 
-    Memory is bounded, and the result does not depend on how the stream is split:
+    A line without its line end is held until more bytes come; when the line goes quiet
+    instead, `flush_idle` tells it if it is a final result or an event (the document writes
+    `+OK PING succ!` with no line end), and keeps holding anything else.
+
+    Memory is bounded, and what `feed` yields does not depend on how the stream is split:
 
     - a declared length above `MAX_COMMAND_PAYLOAD` (64 KiB, the platform's limit) is not
       believed: the line is read as an ordinary line and told as an `Info`;
@@ -172,6 +188,11 @@ class LineDecoder:
         self._info_only = False  # the current line is told as Info, whatever it says
         self._discarding = False  # dropping the rest of an over-long line
 
+    @property
+    def waiting(self) -> bool:
+        """Whether bytes are held for a line (or a payload) not complete yet."""
+        return bool(self._buffer)
+
     def reset(self) -> None:
         """Forget any partial line (after the port reopens, say)."""
         self._buffer.clear()
@@ -180,17 +201,24 @@ class LineDecoder:
     def feed(self, data: bytes) -> list[DecodedItem]:
         """Add received bytes; return the items they complete, in stream order."""
         self._buffer += data
+        return self._decode(idle=False)
+
+    def flush_idle(self) -> list[DecodedItem]:
+        """The line went quiet: tell what a final silence completes (see the class doc)."""
+        return self._decode(idle=True)
+
+    def _decode(self, *, idle: bool) -> list[DecodedItem]:
         items: list[DecodedItem] = []
         pos = 0
         while pos < len(self._buffer):
-            step = self._step(pos, items)
+            step = self._step(pos, items, idle=idle)
             if step is None:
                 break  # the rest needs more bytes
             pos = step
         del self._buffer[:pos]
         return items
 
-    def _step(self, pos: int, items: list[DecodedItem]) -> int | None:
+    def _step(self, pos: int, items: list[DecodedItem], *, idle: bool) -> int | None:
         """Decode from `pos` on: the new position, or None to wait for more bytes."""
         buffer = self._buffer
         if self._discarding:
@@ -203,17 +231,49 @@ class LineDecoder:
             return pos
         if buffer[pos] in b"\r\n":  # a line end, or an empty line
             return pos + 1
+        if buffer[pos] in _NOISE and not self._info_only:
+            return pos + 1  # noise before a line: a power-up glitch, not the module's words
         if not self._info_only and (header := _COMMAND_HEADER.match(buffer, pos)):
             length = int(header[1])
             if length <= MAX_COMMAND_PAYLOAD:
-                stop = header.end() + length
-                if len(buffer) < stop:
-                    return None
-                items.append(CloudCommand(bytes(buffer[header.end() : stop])))
-                self._after_payload = True
-                return stop
+                return self._payload(header.end(), header.end() + length, items, idle=idle)
             self._info_only = True  # an absurd length: not believed
-        return self._line(pos, items)
+        return self._line(pos, items, idle=idle)
+
+    def _payload(
+        self, start: int, stop: int, items: list[DecodedItem], *, idle: bool
+    ) -> int | None:
+        """A cloud command's payload from `start`, declared to end at `stop`."""
+        buffer = self._buffer
+        cut = _answer_inside(buffer, start, stop, idle=idle)
+        if cut == _UNDECIDED:
+            return None
+        if cut is not None:
+            items.append(CloudCommand(bytes(buffer[start:cut]), truncated=True))
+            return cut
+        if len(buffer) >= stop:
+            return self._whole_payload(start, stop, items, idle=idle)
+        if not idle:
+            return None
+        items.append(CloudCommand(_without_line_end(buffer[start:]), truncated=True))
+        return len(buffer)
+
+    def _whole_payload(
+        self, start: int, stop: int, items: list[DecodedItem], *, idle: bool
+    ) -> int | None:
+        """Every declared byte is there; does the count include the line end?"""
+        buffer = self._buffer
+        payload = bytes(buffer[start:stop])
+        if payload.endswith((b"\r", b"\n")):
+            if len(buffer) == stop and not idle:
+                return None  # the next byte tells whether that line end was data
+            if len(buffer) == stop or buffer[stop] not in b"\r\n":
+                # The declared length counted the line end: the line is over.
+                items.append(CloudCommand(_without_line_end(payload)))
+                return stop
+        items.append(CloudCommand(payload))
+        self._after_payload = True
+        return stop
 
     def _discard(self, pos: int) -> int:
         """Drop the rest of an over-long line, up to (not including) its line end."""
@@ -223,7 +283,7 @@ class LineDecoder:
         self._discarding = False
         return end.start()
 
-    def _line(self, pos: int, items: list[DecodedItem]) -> int | None:
+    def _line(self, pos: int, items: list[DecodedItem], *, idle: bool) -> int | None:
         buffer = self._buffer
         end = _LINE_END.search(buffer, pos)
         stop = len(buffer) if end is None else end.start()
@@ -234,12 +294,90 @@ class LineDecoder:
             self._info_only = False
             self._discarding = True
             return pos + MAX_LINE_BYTES
-        if end is None:
-            return None
         text = _decode(buffer[pos:stop])
+        if end is None:
+            # Quiet after a whole final or event without its line end: it counts.
+            item = None if self._info_only or not idle else parse_line(text)
+            if item is None or isinstance(item, Info):
+                return None
+            items.append(item)
+            return stop
         items.append(Info(text) if self._info_only else parse_line(text))
         self._info_only = False
         return stop
+
+
+_NOISE = frozenset(
+    [
+        *range(0x09),
+        0x0B,
+        0x0C,
+        *range(0x0E, 0x20),
+        0x7F,
+        *range(0x80, 0xC2),
+        *range(0xF5, 0x100),
+    ]
+)
+"""Bytes dropped before a line: controls (not TAB, CR, LF) and bytes no UTF-8 text starts
+with (continuation bytes, 0xC0, 0xC1, 0xF5 to 0xFF)."""
+
+_ANSWER_STARTS = (
+    b"+OK",
+    b"+ERR",
+    b"+CME ERROR",
+    b"+CMS ERROR",
+    b"OK",
+    b"ERROR",
+    b"+IOTCMD",
+    b"+CIOTCMD",
+    b"SAVE",
+    b"BIN",
+    b"CONNECT",
+    b"RDY",
+    b"+PBREADY",
+)
+"""How every final result and event line starts (in capitals): a line that cannot start so
+is neither, whatever follows."""
+
+_UNDECIDED = -1
+"""`_answer_inside`: a line inside the payload may be an answer; its end has not come yet."""
+
+
+def _answer_inside(buffer: bytearray, start: int, stop: int, *, idle: bool) -> int | None:
+    """Where a line end inside a payload is followed by an answer (None: nowhere).
+
+    Only lines that start inside the declared payload count; the answer line itself may end
+    beyond it. When the line went quiet (`idle`), a line that may still become an answer is
+    taken for one.
+    """
+    search_from = start
+    while (end := _LINE_END.search(buffer, search_from, min(stop, len(buffer)))) is not None:
+        line_start = end.start()
+        while line_start < len(buffer) and buffer[line_start] in b"\r\n":
+            line_start += 1
+        if line_start >= stop:
+            return None  # the line end ends the payload: not inside it
+        line_end = _LINE_END.search(buffer, line_start)
+        head = bytes(buffer[line_start : line_start + 16]).lstrip(b" \t").upper()
+        if any(token.startswith(head) or head.startswith(token) for token in _ANSWER_STARTS):
+            if line_end is not None:
+                if not isinstance(parse_line(_decode(buffer[line_start : line_end.start()])), Info):
+                    return end.start()
+            elif idle:
+                return end.start()
+            else:
+                return _UNDECIDED
+        search_from = line_start
+    return None
+
+
+def _without_line_end(data: bytes | bytearray) -> bytes:
+    """`data` without one trailing line end (CR LF, LF or CR)."""
+    data = bytes(data)
+    for ending in (b"\r\n", b"\n", b"\r"):
+        if data.endswith(ending):
+            return data[: -len(ending)]
+    return data
 
 
 def _decode(data: bytes | bytearray) -> str:
