@@ -65,6 +65,7 @@ def command_attributes(command: CloudCommand) -> dict[str, Any]:
         "payload": command.text,
         "length": len(command.data),
         "json": parse_payload(command.text),
+        "truncated": command.truncated,
     }
 
 
@@ -97,8 +98,12 @@ class CloudCommandHandler:
         attributes = command_attributes(command)
         self.hass.bus.async_fire(EVENT_COMMAND, {**self._base_data, **attributes})
         request = attributes["json"]
-        if isinstance(request, dict) and "action" in request:
-            self._service_call(request, attributes["payload"])
+        if not isinstance(request, dict) or "action" not in request:
+            return
+        if command.truncated:  # the module printed less than it announced: never acted on
+            self._reject(attributes["payload"], request.get("action"), "truncated")
+            return
+        self._service_call(request, attributes["payload"])
 
     def _service_call(self, request: dict[str, Any], payload: str) -> None:
         action = request.get("action")

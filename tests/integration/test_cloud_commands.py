@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from homeassistant.core import Event, HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+    from emulator.module import ModuleEmulator
     from emulator.platform import PlatformEmulator
 
 EVENT_ENTITY = "event.m6311_4567_cloud_command"
@@ -60,6 +61,7 @@ async def test_a_command_fires_the_event_entity_and_the_bus_event(
         "payload": payload.decode(),
         "length": len(payload),
         "json": None,
+        "truncated": False,
     }
     state = state_of(hass, EVENT_ENTITY)
     assert state.attributes["event_type"] == "command"
@@ -127,3 +129,24 @@ async def test_refused_actions_are_reported(
     assert rejected[0].data["action"] == call["action"]
     assert state_of(hass, SWITCH).state == STATE_OFF
     assert "Refused a service call from OneNET" in caplog.text
+
+
+async def test_a_command_cut_short_by_the_module_never_runs_its_action(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    hass.config_entries.async_update_entry(
+        loaded, options={CONF_ALLOWED_ACTIONS: ["input_boolean.turn_on"]}
+    )
+    await hass.async_block_till_done()
+    events = async_capture_events(hass, EVENT_COMMAND)
+    rejected = async_capture_events(hass, EVENT_COMMAND_REJECTED)
+    call = json.dumps({"action": "input_boolean.turn_on", "target": {"entity_id": SWITCH}})
+    # The firmware announces more bytes than it prints: the payload ends when the line goes
+    # quiet, and is marked as cut short.
+    await module.pty.write(f"+IOTCMD={len(call) + 20},{call}\r\n".encode())
+    await wait_until(lambda: len(rejected) == 1)
+    assert events[0].data["truncated"] is True
+    assert events[0].data["json"] == json.loads(call)
+    assert rejected[0].data["reason"] == "truncated"
+    await hass.async_block_till_done()
+    assert state_of(hass, SWITCH).state == STATE_OFF
