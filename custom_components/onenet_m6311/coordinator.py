@@ -180,7 +180,9 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         """Upload bytes to a datastream; heartbeats wait until the upload is over."""
         msg_id = self.next_msg_id() if wait_ack else 0
         async with self._exclusive:
-            return await self.client.send_file(datastream, data, msg_id=msg_id)
+            return await self.client.send_file(
+                datastream, data, msg_id=msg_id, wait_ack=wait_ack
+            )
 
     async def async_forget_device(self) -> None:
         """Mode 0: delete the stored device ID and key (AT+CIOTIDC)."""

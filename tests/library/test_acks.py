@@ -11,7 +11,7 @@ from custom_components.onenet_m6311.m6311 import client as client_module
 from custom_components.onenet_m6311.m6311 import commands
 from custom_components.onenet_m6311.m6311.acks import AckTracker
 from custom_components.onenet_m6311.m6311.client import M6311Client
-from custom_components.onenet_m6311.m6311.errors import M6311ConnectionError
+from custom_components.onenet_m6311.m6311.errors import M6311ConnectionError, M6311TimeoutError
 from custom_components.onenet_m6311.m6311.models import ConnectionLost, SaveAck
 from custom_components.onenet_m6311.m6311.records import Record
 
@@ -90,3 +90,34 @@ async def test_a_tracker_fails_every_waiter_when_the_link_is_lost() -> None:
 
 async def test_waiting_for_nothing_returns_at_once() -> None:
     await AckTracker.wait([], 0.01, "nothing")
+
+
+def _upload_replies(fake: FakeModule, *, ack: bytes) -> None:
+    fake.replies = {
+        "AT+CIOTBINSET=9,img,2": OK,
+        "AT+CIOTBINSEND=2,0102": OK + b"\r\nBIN SEND OVER!\r\n" + ack,
+        "AT+CIOTBINEND": b"\r\n+OK=\r\n",
+    }
+
+
+async def test_an_upload_waits_for_the_platforms_acknowledgement(fake: FakeModule) -> None:
+    _upload_replies(fake, ack=b"\r\nSAVE succ!msg:9\r\n")
+    async with M6311Client(fake.open()) as client:
+        assert await client.send_file("img", b"\x01\x02", msg_id=9, wait_ack=True) == ""
+
+
+async def test_an_upload_the_platform_does_not_acknowledge(fake: FakeModule) -> None:
+    _upload_replies(fake, ack=b"")
+    async with M6311Client(fake.open()) as client:
+        with pytest.raises(M6311TimeoutError, match="file was not acknowledged"):
+            await client.send_file("img", b"\x01\x02", msg_id=9, wait_ack=True, ack_timeout=0.2)
+
+
+async def test_a_lost_link_mid_upload_leaves_no_unretrieved_error() -> None:
+    # The upload's command fails on its own; the BIN SEND OVER! waiter failed with it must not
+    # be left for asyncio to report as "Future exception was never retrieved".
+    tracker = AckTracker()
+    with tracker.expect_binary_over() as over:
+        tracker.on_event(ConnectionLost("unplugged"))
+    assert over.done()
+    assert not over._log_traceback  # retrieved

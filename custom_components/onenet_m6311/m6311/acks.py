@@ -51,12 +51,14 @@ class AckTracker:
     @contextlib.contextmanager
     def expect_binary_over(self) -> Iterator[asyncio.Future[None]]:
         """Expect `BIN SEND OVER!` while the block runs."""
-        self._binary_over = asyncio.get_running_loop().create_future()
+        over = self._binary_over = asyncio.get_running_loop().create_future()
         try:
-            yield self._binary_over
+            yield over
         finally:
-            if not self._binary_over.done():
-                self._binary_over.cancel()
+            if not over.done():
+                over.cancel()
+            elif not over.cancelled():
+                over.exception()  # retrieved: a lost link is raised by the command itself
             self._binary_over = None
 
     @staticmethod

@@ -211,18 +211,36 @@ class M6311Client(ModuleConnection):
             await self.execute(command)
             await self._acks.wait(waiters, ack_timeout, "CIOTSEND: the data was")
 
-    async def send_file(self, datastream: str, data: bytes, *, msg_id: int = 0) -> str:
+    async def send_file(
+        self,
+        datastream: str,
+        data: bytes,
+        *,
+        msg_id: int = 0,
+        wait_ack: bool = False,
+        ack_timeout: float = DEFAULT_ACK_TIMEOUT,
+        timeout: float | None = None,
+    ) -> str:
         """Upload bytes to a datastream (CIOTBINSET, CIOTBINSEND chunks, CIOTBINEND).
 
-        Returns the upload status the module reports with `+OK=` ("" when it reports none).
+        With `wait_ack` (and msg_id > 0) it returns only once the platform acknowledged the
+        file (`SAVE succ!msg:<msg_id>`, printed after the last chunk). `timeout` applies to
+        each command. Returns the upload status the module reports with `+OK=` ("" when it
+        reports none).
         """
         chunk_size = commands.binary_chunk_capacity(self.line_limit)
-        await self.execute(commands.binary_header(msg_id, datastream, len(data)))
-        with self._acks.expect_binary_over() as over:
+        await self.execute(commands.binary_header(msg_id, datastream, len(data)), timeout=timeout)
+        expected = 1 if wait_ack and msg_id else 0
+        with (
+            self._acks.expect_saves(msg_id, expected) as saves,
+            self._acks.expect_binary_over() as over,
+        ):
             for chunk in _chunked(data, chunk_size):
-                await self.execute(commands.binary_chunk(chunk))
+                await self.execute(commands.binary_chunk(chunk), timeout=timeout)
             await _wait_optional(over, BINARY_OVER_TIMEOUT)
-        return (await self.execute(commands.binary_end())).value or ""
+            status = (await self.execute(commands.binary_end(), timeout=timeout)).value or ""
+            await self._acks.wait(saves, ack_timeout, "CIOTBINSEND: the file was")
+        return status
 
 
 def _ping_succeeded(command: Command, response: Response) -> bool:
@@ -243,6 +261,6 @@ async def _wait_optional(future: asyncio.Future[None], seconds: float) -> None:
     """Wait for a line some firmwares never print; CIOTBINEND still reports the outcome."""
     try:
         async with asyncio.timeout(seconds):
-            await future
+            await asyncio.shield(future)  # a timeout here must not cancel what others await
     except TimeoutError:
         _LOGGER.debug("No BIN SEND OVER! after the last chunk; ending the upload anyway")
