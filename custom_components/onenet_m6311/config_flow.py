@@ -48,7 +48,7 @@ from .const import (
     DEFAULT_BAUDRATE,
     DOMAIN,
 )
-from .login import LoginSettings
+from .credentials import login_settings
 from .m6311 import ConnectMode, Provisioning
 from .options_flow import M6311OptionsFlow
 from .probe import (
@@ -269,7 +269,7 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
             data[CONF_DEVICE_ID] = await async_provision(
                 self._port, self._baudrate, data.get(CONF_MASTER_KEY)
             )
-        await async_try_login(self._port, self._baudrate, LoginSettings.from_entry_data(data))
+        await async_try_login(self._port, self._baudrate, login_settings(data))
         return data
 
     def _async_finish(self, data: dict[str, Any]) -> ConfigFlowResult:

@@ -33,15 +33,14 @@ from .const import (
     LOGGER,
     REAUTH_AFTER_REFUSALS,
 )
+from .credentials import login_settings
 from .helpers import translated_module_errors
-from .login import LoginSettings, async_login, async_prepare_one_shot
 from .m6311 import (
     CloudCommand,
     ConnectionLost,
-    DeviceConnectError,
     LinkStatus,
+    LoginRefusedError,
     M6311Client,
-    M6311CommandError,
     M6311ConnectionError,
     M6311Error,
     ModuleBoot,
@@ -107,7 +106,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         """Prepare the link; nothing is opened before `async_start`."""
         super().__init__(hass, LOGGER, config_entry=entry, name=DOMAIN, update_interval=None)
         self.client = client
-        self.settings = LoginSettings.from_entry_data(entry.data)
+        self.settings = login_settings(entry.data)
         self.identity: ModuleIdentity | None = None
         self.data = LinkState()
         self._link_lost = asyncio.Event()
@@ -173,16 +172,14 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
 
     async def async_send_records(self, records: Sequence[Record], *, wait_ack: bool) -> int:
         """Send records (AT+CIOTDAT); with `wait_ack`, until the platform stored them."""
-        msg_id = self.next_msg_id() if wait_ack else 0
+        msg_id = self.client.next_msg_id() if wait_ack else 0
         return await self.client.send_data(records, msg_id=msg_id, wait_ack=wait_ack)
 
     async def async_send_file(self, datastream: str, data: bytes, *, wait_ack: bool) -> str:
         """Upload bytes to a datastream; heartbeats wait until the upload is over."""
-        msg_id = self.next_msg_id() if wait_ack else 0
+        msg_id = self.client.next_msg_id() if wait_ack else 0
         async with self._exclusive:
-            return await self.client.send_file(
-                datastream, data, msg_id=msg_id, wait_ack=wait_ack
-            )
+            return await self.client.send_file(datastream, data, msg_id=msg_id, wait_ack=wait_ack)
 
     async def async_forget_device(self) -> None:
         """Mode 0: delete the stored device ID and key (AT+CIOTIDC)."""
@@ -282,33 +279,30 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             delay = min(delay * 2, BACKOFF_MAX)
 
     def _on_establish_failed(self, error: M6311Error) -> None:
-        if isinstance(error, DeviceConnectError):
+        if isinstance(error, LoginRefusedError):  # not LoginUnreachableError: no network
             self._count_refusal()
         elif isinstance(error, NoDeviceIdError | NoDeviceKeyError):
             async_report_device_lost(self.hass, self.config_entry)
         self._say_down(error)
 
     async def _establish(self) -> None:
-        """Open the port if needed, set the module up, and log in."""
+        """Open the port if needed, see who answers, and log in (or prepare one-shot mode)."""
         if not self.client.connected:
             await self.client.close()  # releases what a lost port left behind
             await self.client.connect()
-        # The first command after a replug or a reboot may meet line noise and get ERROR.
-        with contextlib.suppress(M6311CommandError):
-            await self.client.check_alive()
-        await self.client.disable_echo()  # echo comes back on after a reboot
-        await self._check_identity()
+        # Echo comes back on after a reboot, and a replug may leave noise: identify handles both.
+        module = await self.client.identify()
+        await self._check_identity(module.imei)
         self._link_lost.clear()
         if self.keep_link:
-            await async_login(self.client, self.settings)
+            await self.client.login(self.settings)
         else:
-            await async_prepare_one_shot(self.client, self.settings)
+            await self.client.prepare_one_shot(self.settings)
         self._refusals = 0
         self._set_online()
 
-    async def _check_identity(self) -> None:
-        """Read the IMEI each time: a different module on the port is not this entry's."""
-        imei = await self.client.read_imei()
+    async def _check_identity(self, imei: str) -> None:
+        """The IMEI is read each time: a different module on the port is not this entry's."""
         expected = self.config_entry.unique_id
         if expected and imei != expected:
             raise WrongModuleError(imei)
@@ -322,11 +316,6 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
             if device.sw_version != firmware:
                 registry.async_update_device(device.id, sw_version=firmware)
-
-    def next_msg_id(self) -> int:
-        """Message ids 1..65535 in turn (0 would mean "no acknowledgement")."""
-        self._msg_id = self._msg_id % 65535 + 1
-        return self._msg_id
 
     def _count_refusal(self) -> None:
         self._refusals += 1

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .const import LOGGER
-from .login import LoginSettings, async_login
 from .m6311 import (
     DeviceConnectError,
     DeviceInitError,
+    LoginSettings,
+    LoginUnreachableError,
     M6311Client,
     M6311CommandError,
     M6311ConnectionError,
@@ -23,10 +24,10 @@ from .m6311 import (
     NoDeviceIdError,
     NoDeviceKeyError,
     NoMasterKeyError,
+    NotAnM6311Error,
     ParameterError,
     Provisioning,
     WlanError,
-    commands,
 )
 
 
@@ -50,6 +51,7 @@ class ModuleFound:
 LOGIN_ERRORS: tuple[tuple[type[M6311Error], str], ...] = (
     (M6311ValidationError, "invalid_parameters"),
     (ParameterError, "invalid_parameters"),
+    (LoginUnreachableError, "network_error"),  # -109 without a signal: not the credentials
     (DeviceConnectError, "invalid_auth"),
     (WlanError, "network_error"),
     (NetworkError, "network_error"),
@@ -73,7 +75,7 @@ def login_error_key(err: M6311Error) -> str:
 
 
 async def async_find_module(port: str, baudrate: int) -> ModuleFound:
-    """AT, ATE0, AT+CGSN and AT+CIOT?: is an M6311 with OneNET firmware on this port?"""
+    """Is an M6311 with OneNET firmware on this port? (`M6311Client.identify`)."""
     client = M6311Client(port, baudrate=baudrate)
     try:
         await client.connect()
@@ -81,61 +83,20 @@ async def async_find_module(port: str, baudrate: int) -> ModuleFound:
         msg = "cannot_connect"
         raise ProbeError(msg) from err
     try:
-        return await _identify(client)
-    finally:
-        await client.close()
-
-
-async def _identify(client: M6311Client) -> ModuleFound:
-    try:
-        await _check_alive(client)
-    except (M6311TimeoutError, M6311CommandError) as err:
-        msg = "no_answer"
-        raise ProbeError(msg) from err
-    except M6311ConnectionError as err:
-        msg = "cannot_connect"
-        raise ProbeError(msg) from err
-    try:
-        await client.disable_echo()
-        imei = await client.read_imei()
-        provisioning = await _read_provisioning(client)
-    except M6311ConnectionError as err:
-        msg = "cannot_connect"
-        raise ProbeError(msg) from err
-    except M6311Error as err:
+        module = await client.identify()
+    except NotAnM6311Error as err:
         # It speaks AT, but not the OneNET commands (or not the way an M6311 does).
         msg = "not_m6311"
         raise ProbeError(msg) from err
-    return ModuleFound(imei=imei, provisioning=provisioning)
-
-
-async def _check_alive(client: M6311Client) -> None:
-    """AT, and once more if it fails: the module may hold noise from before in its line buffer.
-
-    Bytes sent at another baud rate (a probe with the wrong one, a minute ago) or half a
-    command stay in the module's buffer until a line end, so the first AT reaches it as
-    `<noise>AT` and is answered ERROR; the second one is clean.
-    """
-    try:
-        await client.check_alive()
-    except M6311CommandError:
-        await client.check_alive()
-
-
-async def _read_provisioning(client: M6311Client) -> Provisioning:
-    """AT+CIOT?, also from a module whose dialect drops error codes (plain `ERROR`).
-
-    Such a module answers a bare error when anything is missing, as a module without the
-    OneNET commands does; AT+CIOTSTATUS, which every M6311 answers, tells the two apart. What
-    is missing stays unknown: the flow then asks for the master key.
-    """
-    try:
-        return await client.read_provisioning()
-    except M6311CommandError as err:
-        if err.error_code is not None:
-            raise
-        await client.execute(commands.status())
-        return Provisioning.NO_MASTER_KEY
+    except (M6311TimeoutError, M6311CommandError) as err:
+        msg = "no_answer"
+        raise ProbeError(msg) from err
+    except M6311Error as err:
+        msg = "cannot_connect"
+        raise ProbeError(msg) from err
+    finally:
+        await client.close()
+    return ModuleFound(imei=module.imei, provisioning=module.provisioning)
 
 
 async def async_provision(port: str, baudrate: int, master_key: str | None) -> str:
@@ -155,27 +116,10 @@ async def async_provision(port: str, baudrate: int, master_key: str | None) -> s
 
 
 async def async_try_login(port: str, baudrate: int, settings: LoginSettings) -> None:
-    """Log in for real (CONNECTPARA, CIOTSTART, CIOTSTATUS), then log out (CIOTQUIT)."""
+    """Log in for real (`M6311Client.login`), then log out (AT+CIOTQUIT)."""
     try:
         async with M6311Client(port, baudrate=baudrate) as client:
-            try:
-                await async_login(client, settings)
-            except DeviceConnectError as err:
-                # -109 stands for refused credentials and for no network alike: without a
-                # signal, asking the user to check the keys would send them the wrong way.
-                if await _without_signal(client):
-                    msg = "network_error"
-                    raise ProbeError(msg) from err
-                raise
+            await client.login(settings)
             await client.quit()
     except M6311Error as err:
         raise ProbeError(login_error_key(err)) from err
-
-
-async def _without_signal(client: M6311Client) -> bool:
-    """Whether AT+CSQ says the module has no signal (rssi 99); False when it cannot tell."""
-    try:
-        signal = await client.read_signal()
-    except M6311Error:
-        return False
-    return signal.dbm is None

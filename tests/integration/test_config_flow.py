@@ -34,8 +34,7 @@ from custom_components.onenet_m6311.const import (
     CONF_PROJECT_ID,
     DOMAIN,
 )
-from custom_components.onenet_m6311.login import LoginSettings, async_prepare_one_shot
-from custom_components.onenet_m6311.m6311 import ConnectMode, M6311Client
+from custom_components.onenet_m6311.m6311 import ConnectMode, LoginSettings, M6311Client
 from custom_components.onenet_m6311.options_flow import SECTION_DELIVERY
 from emulator.module import Dialect, ModuleEmulator
 from emulator.platform import PlatformEmulator
@@ -1154,7 +1153,7 @@ async def test_options_actions_checked_sorted_and_deduplicated(
     assert suggested(result, CONF_PING_INTERVAL) == 30  # the form shows what is stored
 
 
-# -- the login helpers, beyond what the flow does ----------------------------------------------
+# -- the library's login, beyond what the flow does -----------------------------------------
 
 
 async def test_one_shot_preparation_closes_a_link_left_up(
@@ -1167,11 +1166,11 @@ async def test_one_shot_preparation_closes_a_link_left_up(
         await client.start()  # an earlier run, never logged out
         await platform.wait_online(device_id)
 
-        await async_prepare_one_shot(client, settings)
+        await client.prepare_one_shot(settings)
         assert not module.online
         assert module.commands[-2:] == ["AT+CIOTSTATUS", "AT+CIOTQUIT"]
 
-        await async_prepare_one_shot(client, settings)  # logged out already: nothing to close
+        await client.prepare_one_shot(settings)  # logged out already: nothing to close
         assert module.commands[-1] == "AT+CIOTSTATUS"
         assert module.commands[-2].startswith("AT+CIOTCONNECTPARA=1,")
 

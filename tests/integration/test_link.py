@@ -169,6 +169,21 @@ async def test_refused_logins_at_setup_ask_for_credentials(
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
+async def test_no_network_at_start_never_asks_for_credentials(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    # The radio is off: AT+CIOTSTART answers -109, as for refused credentials, but AT+CSQ
+    # says there is no signal, so it is no reason to ask the user for new ones.
+    await module.set_network(up=False)
+    await set_up_without_link(hass, mode1_entry)
+    await wait_until(lambda: module.commands.count("AT+CIOTSTART=0") >= 4)
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert state_of(hass, LINK).state == STATE_OFF
+    await module.set_network(up=True)
+    await wait_for_state(hass, LINK, STATE_ON)
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
 async def test_repeated_refusals_while_reconnecting_ask_for_credentials(
     hass: HomeAssistant,
     mode1_entry: MockConfigEntry,

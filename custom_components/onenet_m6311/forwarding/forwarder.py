@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import (
@@ -48,7 +48,9 @@ if TYPE_CHECKING:
     import asyncio
     from collections.abc import Callable
 
-    from ..coordinator import M6311ConfigEntry, M6311Coordinator
+    from homeassistant.config_entries import ConfigEntry
+
+    from .sender import ModuleLink
     from .settings import ForwardSettings
 
 ISSUE_OUTBOX_FULL = "outbox_full"
@@ -74,8 +76,8 @@ class Forwarder:
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: M6311ConfigEntry,
-        link: M6311Coordinator,
+        entry: ConfigEntry[Any],
+        link: ModuleLink,
         settings: ForwardSettings,
     ) -> None:
         """Prepare; nothing is followed before `async_start`."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..const import LOGGER
 from ..m6311 import M6311Error, M6311ValidationError, Record, commands
@@ -22,7 +22,7 @@ from ..m6311 import M6311Error, M6311ValidationError, Record, commands
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ..coordinator import M6311Coordinator
+    from ..m6311 import LoginSettings, M6311Client
     from .outbox import Outbox, OutboxRecord
     from .settings import ForwardSettings
 
@@ -32,12 +32,26 @@ RETRY_INITIAL = 1.0
 RETRY_MAX = 60.0
 
 
+class ModuleLink(Protocol):
+    """What the sender needs of the module link (the coordinator is one)."""
+
+    client: M6311Client
+    settings: LoginSettings
+
+    @property
+    def keep_link(self) -> bool:
+        """Whether the login is held open (off: one-shot mode, AT+CIOTSEND)."""
+
+    async def async_wait_online(self) -> None:
+        """Return once the module is logged in (at once if it is)."""
+
+
 class Sender:
     """Sends what the outbox holds whenever the link is up."""
 
     def __init__(
         self,
-        link: M6311Coordinator,
+        link: ModuleLink,
         outbox: Outbox,
         settings: ForwardSettings,
         on_sent: Callable[[], None],
@@ -148,7 +162,7 @@ class Sender:
     async def _deliver(self, records: list[Record]) -> None:
         client = self._link.client
         if not self._link.keep_link:
-            msg_id = min(self._link.next_msg_id(), commands.SEND_ONCE_MSG_ID_MAX)
+            msg_id = client.next_msg_id(one_shot=True)
             await client.send_once(
                 records,
                 encrypt=self._link.settings.encrypt,
@@ -157,6 +171,6 @@ class Sender:
             )
             return
         if self._settings.ack:
-            await client.send_data(records, msg_id=self._link.next_msg_id(), wait_ack=True)
+            await client.send_data(records, msg_id=client.next_msg_id(), wait_ack=True)
         else:
             await client.send_data(records)

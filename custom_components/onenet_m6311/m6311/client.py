@@ -9,6 +9,7 @@ command's own (`commands.DEFAULT_TIMEOUT`, a minute for AT+CIOTINIT, ...).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,28 @@ from . import commands
 from .acks import AckTracker
 from .commands import DEFAULT_LINE_LIMIT
 from .connection import DEFAULT_BAUDRATE, ModuleConnection, StreamOpener
-from .errors import M6311CommandError, NoDeviceIdError, NoDeviceKeyError, NoMasterKeyError
-from .models import LinkStatus, Provisioning, SignalQuality
+from .errors import (
+    DeviceConnectError,
+    LoginRefusedError,
+    LoginUnreachableError,
+    M6311CommandError,
+    M6311Error,
+    M6311ProtocolError,
+    M6311TimeoutError,
+    NoDeviceIdError,
+    NoDeviceKeyError,
+    NoMasterKeyError,
+    NotAnM6311Error,
+)
+from .models import (
+    ConnectMode,
+    LinkStatus,
+    LoginSettings,
+    ModuleInfo,
+    Provisioning,
+    SignalQuality,
+)
+from .redaction import SECRETS
 from .responses import (
     Response,
     read_firmware,
@@ -57,6 +78,7 @@ class M6311Client(ModuleConnection):
         """Describe the module's port and its longest accepted command line (bytes)."""
         super().__init__(url, baudrate=baudrate, open_connection=open_connection)
         self.line_limit = line_limit
+        self._msg_id = 0
         self._acks = AckTracker()
         self.subscribe(self._acks.on_event)
 
@@ -65,6 +87,51 @@ class M6311Client(ModuleConnection):
     async def check_alive(self, *, timeout: float | None = None) -> None:
         """`AT`: the module answers at all."""
         await self.execute(commands.at(), timeout=timeout)
+
+    async def wake(self, *, timeout: float | None = None) -> None:
+        """`AT`, and once more if it is answered with an error.
+
+        After a replug, a reboot, or bytes sent at another baud rate, the module's line buffer
+        may hold noise until a line end: the first `AT` reaches it as `<noise>AT` and gets
+        `ERROR`; the second one is clean.
+        """
+        try:
+            await self.check_alive(timeout=timeout)
+        except M6311CommandError:
+            await self.check_alive(timeout=timeout)
+
+    async def identify(self, *, timeout: float | None = None) -> ModuleInfo:
+        """Who answers: woken (`AT`), echo off (`ATE0`), its IMEI, what it stores (`AT+CIOT?`).
+
+        Raises:
+            M6311TimeoutError, M6311CommandError: nothing (or nothing sensible) answered `AT`.
+            NotAnM6311Error: it speaks AT, but not the OneNET commands as an M6311 does.
+            M6311ConnectionError: the port went away.
+        """
+        await self.wake(timeout=timeout)
+        try:
+            await self.disable_echo(timeout=timeout)
+            imei = await self.read_imei(timeout=timeout)
+            provisioning = await self._any_provisioning(timeout)
+        except (M6311CommandError, M6311ProtocolError, M6311TimeoutError) as err:
+            msg = f"the module on {self.url} answers AT, but not as an M6311: {err}"
+            raise NotAnM6311Error(msg) from err
+        return ModuleInfo(imei=imei, provisioning=provisioning)
+
+    async def _any_provisioning(self, timeout: float | None) -> Provisioning:
+        """AT+CIOT?, also from a module whose dialect drops error codes (plain `ERROR`).
+
+        Such a module answers a bare error when anything is missing, as a module without the
+        OneNET commands does; AT+CIOTSTATUS, which every M6311 answers, tells the two apart.
+        What is missing stays unknown: it reads as no master key (ask for one).
+        """
+        try:
+            return await self.read_provisioning(timeout=timeout)
+        except M6311CommandError as err:
+            if err.error_code is not None:
+                raise
+            await self.execute(commands.status(), timeout=timeout)
+            return Provisioning.NO_MASTER_KEY
 
     async def disable_echo(self, *, timeout: float | None = None) -> None:
         """`ATE0`: stop echoing commands (echo is on after power-up)."""
@@ -129,6 +196,70 @@ class M6311Client(ModuleConnection):
         await self.execute(commands.clear_device_key(), timeout=timeout)
 
     # -- the platform link -----------------------------------------------------------------
+
+    async def login(self, settings: LoginSettings) -> None:
+        """Log in to the platform in the settings' mode and hold the link open.
+
+        AT+CIOTCONNECTPARA for the mode (modes 1 and 2 are forgotten at every reboot, so they
+        are set each time), AT+CIOTQUIT of a login left from before (while up, the module
+        refuses a new one, and the old one may have other settings), AT+CIOTSTART, and
+        AT+CIOTSTATUS to see it up.
+
+        Raises:
+            LoginRefusedError: -109 while the module has a signal: the credentials.
+            LoginUnreachableError: -109 without a signal: the network, not the credentials.
+            M6311Error: any other failure (no stored device in mode 0: -103, -104, ...).
+        """
+        await self.prepare_one_shot(settings)
+        try:
+            await self.start(encrypt=settings.encrypt)
+            if await self.read_status() is not LinkStatus.UP:
+                msg = "CIOTSTART"
+                raise DeviceConnectError(msg)  # noqa: TRY301  # classified below
+        except DeviceConnectError as err:
+            raise await self._classify_refusal(err) from err
+
+    async def prepare_one_shot(self, settings: LoginSettings) -> None:
+        """Set the mode's parameters and close a login left from before, staying logged out.
+
+        One-shot mode (AT+CIOTSEND) logs in, sends and logs out in one command, with these.
+        """
+        with SECRETS.scoped(settings.secrets):
+            await self._set_connect_params(settings)
+        if await self.read_status() is LinkStatus.UP:
+            with contextlib.suppress(M6311CommandError):
+                await self.quit()
+
+    async def _set_connect_params(self, settings: LoginSettings) -> None:
+        match settings.mode:
+            case ConnectMode.STORED_DEVICE:
+                await self.use_stored_device()
+            case ConnectMode.DEVICE_ID:
+                await self.use_device(settings.device_id, settings.master_key)
+            case _:  # ConnectMode.PROJECT_AUTH, the last of the three
+                await self.use_project(settings.project_id, settings.auth_key, settings.auth_value)
+
+    async def _classify_refusal(self, error: DeviceConnectError) -> DeviceConnectError:
+        """-109 stands for refused credentials and for no network alike: AT+CSQ tells which.
+
+        Without a signal, asking the user to check the keys would send them the wrong way.
+        """
+        try:
+            signal = await self.read_signal()
+        except M6311Error:
+            return LoginRefusedError(error.command, error.error_code)  # cannot tell: as before
+        if signal.dbm is None:
+            return LoginUnreachableError(error.command, error.error_code)
+        return LoginRefusedError(error.command, error.error_code)
+
+    def next_msg_id(self, *, one_shot: bool = False) -> int:
+        """Message ids in turn, from 1 (0 means "no acknowledgement"), each one once in a while.
+
+        AT+CIOTDAT and AT+CIOTBINSET take up to 65535, AT+CIOTSEND up to 65534.
+        """
+        top = commands.SEND_ONCE_MSG_ID_MAX if one_shot else commands.MSG_ID_MAX
+        self._msg_id = self._msg_id % top + 1
+        return self._msg_id
 
     async def use_stored_device(self, *, timeout: float | None = None) -> None:
         """`AT+CIOTCONNECTPARA=0`: log in with the device the module created."""
@@ -211,7 +342,7 @@ class M6311Client(ModuleConnection):
             await self.execute(command)
             await self._acks.wait(waiters, ack_timeout, "CIOTSEND: the data was")
 
-    async def send_file(
+    async def send_file(  # noqa: PLR0913  # all but two are keyword-only options
         self,
         datastream: str,
         data: bytes,

@@ -31,6 +31,10 @@ class M6311ProtocolError(M6311Error):
     """An unexpected answer: its final result or its lines do not fit the command."""
 
 
+class NotAnM6311Error(M6311ProtocolError):
+    """Something answers `AT` on the port, but not the OneNET commands as an M6311 does."""
+
+
 class M6311CommandError(M6311Error):
     """The module answered a command with an error (`+ERR`, `+ERR=<code>` or `ERROR`)."""
 
@@ -116,6 +120,14 @@ class DeviceConnectError(M6311CommandError):
 
     code = -109
     meaning = "device connect failed"
+
+
+class LoginRefusedError(DeviceConnectError):
+    """-109 with a signal on the air: the platform refused the login (check the credentials)."""
+
+
+class LoginUnreachableError(DeviceConnectError):
+    """-109 without a signal (AT+CSQ says 99): no network, whatever the credentials."""
 
 
 class DataSendError(M6311CommandError):

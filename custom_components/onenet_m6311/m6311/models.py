@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 
@@ -31,6 +31,38 @@ class Provisioning(StrEnum):
     NO_MASTER_KEY = "no_master_key"
     NO_DEVICE_ID = "no_device_id"
     NO_DEVICE_KEY = "no_device_key"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginSettings:
+    """How the module logs in to OneNET: the AT+CIOTCONNECTPARA mode and what it needs.
+
+    Mode 0 needs nothing (the module's own device); mode 1 `device_id` and `master_key`;
+    mode 2 `project_id`, `auth_key` and `auth_value`. Secrets stay out of the repr.
+    """
+
+    mode: ConnectMode
+    encrypt: bool = False
+    """Log in with AT+CIOTSTART=1: RSA key exchange, then AES-128 on the EDP link."""
+    device_id: str = ""
+    master_key: str = field(default="", repr=False)
+    project_id: str = ""
+    auth_key: str = ""
+    auth_value: str = field(default="", repr=False)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values among the settings (master APIKEY, auth_info value)."""
+        return tuple(secret for secret in (self.master_key, self.auth_value) if secret)
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """Who answers on a port (`M6311Client.identify`)."""
+
+    imei: str
+    provisioning: Provisioning
+    """What the module stores for mode 0 (AT+CIOT?)."""
 
 
 @dataclass(frozen=True, slots=True)
