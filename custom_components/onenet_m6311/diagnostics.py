@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.diagnostics import async_redact_data
 
 from .const import SECRET_KEYS
+from .m6311.redaction import REDACTED
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
-    from .coordinator import M6311ConfigEntry
+    from .coordinator import M6311ConfigEntry, M6311Coordinator
 
 TO_REDACT = {*SECRET_KEYS, "imei", "serial_number", "unique_id", "title"}
 """Secrets, and the module's IMEI (it identifies the SIM's owner to the operator)."""
@@ -38,6 +39,7 @@ async def async_get_config_entry_diagnostics(
                 **asdict(coordinator.data),
                 "port_open": coordinator.client.connected,
                 "line_limit": coordinator.client.line_limit,
+                "serial_trace": _serial_trace(coordinator),
             },
             "forwarding": {
                 **asdict(forwarder.stats),
@@ -47,3 +49,12 @@ async def async_get_config_entry_diagnostics(
         },
         TO_REDACT,
     )
+
+
+def _serial_trace(coordinator: M6311Coordinator) -> list[str]:
+    """The last lines of the serial line (secrets already out), without the module's IMEI.
+
+    `python -m emulator.replay` plays the module's side of it again: see docs/protocol.md.
+    """
+    imei = coordinator.imei
+    return [line.replace(imei, REDACTED) for line in coordinator.client.trace.lines()]

@@ -275,6 +275,10 @@ async def test_diagnostics_redact_secrets(
         "write_failing": False,
     }
     assert diagnostics["entry"]["data"][CONF_MASTER_KEY] == "**REDACTED**"
+    trace = diagnostics["link"]["serial_trace"]
+    assert any(line.endswith("> AT+CGSN\\r\\n") for line in trace)
+    assert any(line.endswith("< **REDACTED**\\r\\n") for line in trace)  # the IMEI's line
+    assert any("AT+CIOTCONNECTPARA=1," in line for line in trace)
 
 
 async def test_module_errors_become_translated_errors(

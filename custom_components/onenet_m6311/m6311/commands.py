@@ -92,6 +92,9 @@ class Command:
     themselves: some dialects print no final result after them."""
     secrets: tuple[str, ...] = ()
     """The secret values in `line`: kept out of every log while the command runs."""
+    secret_answer: bool = False
+    """The answer is a secret nobody registered (AT+CIOTKEY? prints the device key): the
+    serial trace records its length only."""
 
     def encode(self) -> bytes:
         """Return the bytes to write: the line (UTF-8) and CR LF."""
@@ -241,7 +244,13 @@ def clear_device_id() -> Command:
 
 def device_key_query() -> Command:
     """`AT+CIOTKEY?`: the stored device APIKEY (the answer is a secret; the line is not)."""
-    return _simple("CIOTKEY", "AT+CIOTKEY?")
+    return Command(
+        name="CIOTKEY",
+        line="AT+CIOTKEY?",
+        timeout=DEFAULT_TIMEOUT,
+        redacted_line="AT+CIOTKEY?",
+        secret_answer=True,
+    )
 
 
 def clear_device_key() -> Command:
@@ -512,6 +521,10 @@ _RAW_SECRET_PARAMETERS = frozenset({"CIOTMKEY", "CIOTCONNECTPARA"})
 """Commands whose parameters may hold a master APIKEY or an auth_info value."""
 
 
+_SECRET_ANSWERS = frozenset({"CIOTKEY", "CIOTMKEY"})
+"""Commands whose answer may print a key (a firmware may print the master APIKEY too)."""
+
+
 def raw(line: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
     """Any AT command line, for troubleshooting a module by hand.
 
@@ -538,5 +551,6 @@ def raw(line: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
         redacted_line=redacted,
         answer_prefixes=_RAW_ANSWERS.get(name, ()),
         secrets=tuple(secret for secret in secrets if secret),
+        secret_answer=name in _SECRET_ANSWERS,
     )
     return _check_length(command, _check_line_limit(line_limit))

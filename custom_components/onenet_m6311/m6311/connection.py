@@ -41,6 +41,7 @@ from .errors import M6311CommandError, M6311ConnectionError, M6311TimeoutError, 
 from .models import ConnectionLost, ModuleEvent
 from .redaction import SECRETS, install_log_filter
 from .responses import Final, Info, LineDecoder, Response
+from .trace import SerialTrace
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -144,6 +145,8 @@ class ModuleConnection:
         self._idle: asyncio.TimerHandle | None = None
         self._bytes_received = 0
         self._lost_reason: str | None = None
+        self.trace = SerialTrace()
+        """The last lines both ways, with times and without secrets: for bug reports."""
 
     @property
     def connected(self) -> bool:
@@ -226,6 +229,7 @@ class ModuleConnection:
         try:
             while data := await reader.read(READ_SIZE):
                 self._bytes_received += len(data)
+                self.trace.received(data, hidden=self._answer_is_hidden())
                 self._cancel_idle()
                 for item in self._decoder.feed(data):
                     self._dispatch(item)
@@ -235,6 +239,10 @@ class ModuleConnection:
             reason = f"the port failed: {err}"
         self._cancel_idle()
         self._connection_lost(reason)
+
+    def _answer_is_hidden(self) -> bool:
+        pending = self._pending
+        return SECRETS.hiding or (pending is not None and pending.command.secret_answer)
 
     def _on_idle(self) -> None:
         """The line went quiet with bytes held: what silence completes is told now."""
@@ -327,6 +335,7 @@ class ModuleConnection:
             _LOGGER.debug("Sending %s", command.redacted_line)
             # serialx logs the bytes, the echo and the answer: keep the secrets out of them.
             with SECRETS.scoped(command.secrets):
+                self.trace.sent(command.redacted_line)
                 await self._write(writer, command)
                 return await self._answer(command, future, timeout)
         finally:

@@ -65,6 +65,11 @@ class SecretFilter(logging.Filter):
         finally:
             self._hiding -= 1
 
+    @property
+    def hiding(self) -> bool:
+        """Whether serial traffic is being hidden (an answer may hold an unknown secret)."""
+        return self._hiding > 0
+
     def redact(self, text: str) -> str:
         """The text with every registered secret replaced."""
         with self._lock:
