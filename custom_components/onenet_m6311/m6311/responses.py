@@ -157,9 +157,10 @@ class LineDecoder:
     is told as soon as they are all there, and the line end after them is consumed. Firmwares
     get the count wrong, so a payload never runs across the module's next answer:
 
-    - a line end inside the payload followed by a line that is a final result or an event
-      (`+OK...`, `OK`, `+ERR...`, `ERROR`, `+IOTCMD...`, `SAVE succ...`, `RDY`, ...) ends the
-      payload there: it is told with `truncated=True`, and that line is read as what it is;
+    - line ends inside the payload followed by a line that is a final result or an event
+      (`+OK...`, `OK`, `+ERR...`, `ERROR`, `+IOTCMD...`, `SAVE succ...`, `RDY`, ...) end the
+      payload where they begin (they frame the answer; they are not data): it is told with
+      `truncated=True`, and that line is read as what it is;
     - a payload that ends with a line end which the next byte does not follow with another is
       one whose count included its line end: told without it, and the next line is read;
     - a payload still short when the line goes quiet (`flush_idle`) is told as it is, with
