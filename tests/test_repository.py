@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -95,3 +96,42 @@ def test_hacs_metadata_uses_only_known_keys() -> None:
     assert hacs["name"] == "OneNET M6311"
     # SerialPortSelector, which the config flow uses, exists from 2026.5.
     assert tuple(int(part) for part in hacs["homeassistant"].split(".")[:2]) >= (2026, 5)
+
+
+# Built from pieces, so that this file does not hold the very paths it looks for.
+OUTSIDE = re.compile("|".join([r"/w" + r"ork/", r"\.\./sh" + r"ared/", r"/r" + r"oot/"]))
+"""Paths of development machines: a user's checkout has none of them."""
+
+
+IGNORED = {
+    *(".git", ".venv", ".cache", ".demo", "artifacts", "__pycache__", ".hypothesis"),
+    *(".pytest_cache", ".mypy_cache", ".ruff_cache", "htmlcov"),
+}
+"""What .gitignore names (and .git itself): made on this machine, never in a checkout."""
+
+
+def _repository_files() -> list[Path]:
+    return [
+        path
+        for path in REPO.rglob("*")
+        if path.is_file()
+        and not IGNORED & set(path.relative_to(REPO).parts)
+        and path.suffix not in {".png", ".jpg", ".ico", ".pyc"}
+        and not path.name.startswith(".coverage")
+    ]
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}: {match[0]}"
+        for path in _repository_files()
+        for match in OUTSIDE.finditer(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert offenders == []
+
+
+def test_the_protocol_documents_are_linked() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "(docs/protocol.md)" in readme
+    for document in ("protocol.md", "edp.md", "onenet-http.md"):
+        assert (REPO / "docs" / document).is_file()

@@ -156,12 +156,31 @@ async def test_an_information_answer_then_its_final_is_one_answer(
 async def test_an_information_answer_with_no_final_ends_on_its_own(
     fake: FakeModule, client: M6311Client
 ) -> None:
-    fake.replies = {"AT+CIOTSTATUS": b"\r\nCIOTSTATUS:device_up\r\n", "AT": b"\r\nOK\r\n"}
+    fake.replies = {
+        "AT+CIOTSTATUS": b"\r\nCIOTSTATUS:device_up\r\n",
+        "AT+CSQ": SIGNAL,
+        "AT": b"\r\nOK\r\n",
+    }
     loop = asyncio.get_running_loop()
     started = loop.time()
     assert await client.read_status() is LinkStatus.UP
     assert loop.time() - started < connection.ANSWER_LINGER + 0.2
     await client.check_alive()
+    # Its final result might have come later still: a probe made sure before the next command.
+    assert fake.received == ["AT+CIOTSTATUS", "AT+CSQ", "AT"]
+
+
+async def test_a_final_later_than_the_linger_is_not_the_next_commands(
+    fake: FakeModule, client: M6311Client
+) -> None:
+    fake.replies = {
+        "AT+CIOTPING": Timed(((0.0, b"\r\n+CIOTPING: OK\r\n"), (0.5, b"\r\nOK\r\n"))),
+        "AT+CSQ": SIGNAL,
+        "AT+CIOTID?": b"\r\n+OK=7\r\n",
+    }
+    await client.ping()
+    assert await client.read_device_id() == "7"
+    assert fake.received == ["AT+CIOTPING", "AT+CSQ", "AT+CIOTID?"]
 
 
 async def test_an_information_answer_then_an_error_is_the_error(

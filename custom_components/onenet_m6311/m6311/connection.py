@@ -19,7 +19,8 @@ Which answer is whose. Nothing on the line names the command an answer belongs t
   quiet for `RESYNC_QUIET`. Otherwise another probe follows (`RESYNC_ATTEMPTS` in all).
 - Dialects answer some commands with an information line (`+CIOTPING: OK`,
   `+CIOTSTATUS: 1`); some print a final result after it, some do not. The line answers the
-  command, and a final result within `ANSWER_LINGER` after it is part of the same answer.
+  command, and a final result within `ANSWER_LINGER` after it is part of the same answer; when
+  none came by then, one may still come, so the line counts as out of step (a probe first).
 - A final result without its line end counts once the line is quiet for `IDLE_FLUSH`, and a
   cloud command's payload never runs across an answer (see `responses.LineDecoder`).
 """
@@ -293,7 +294,17 @@ class ModuleConnection:
         pending.lines.append(text)
         if pending.is_answer(text) and pending.linger is None:
             loop = asyncio.get_running_loop()
-            pending.linger = loop.call_later(ANSWER_LINGER, pending.finish)
+            pending.linger = loop.call_later(ANSWER_LINGER, self._end_on_information, pending)
+
+    def _end_on_information(self, pending: _Pending) -> None:
+        """No final result followed a dialect's information answer: it alone answers.
+
+        Its final result may still come, later than `ANSWER_LINGER`: the line counts as out of
+        step, so the next command is preceded by a probe and never takes that result.
+        """
+        if not pending.future.done():
+            pending.finish()
+            self._out_of_step = pending.command.name
 
     def _notify(self, event: ModuleEvent) -> None:
         for callback in list(self._subscribers):
