@@ -188,10 +188,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
     async def async_provision(self, master_key: str | None) -> str:
         """Mode 0: store a master key if given, create the device (AT+CIOTINIT), log in again."""
         async with self._exclusive:
-            if master_key:
-                await self.client.set_master_key(master_key)
-            await self.client.init_device()
-            device_id = await self.client.read_device_id()
+            device_id = await self.client.provision(master_key)
         self.request_reconnect()
         return device_id
 

@@ -107,10 +107,7 @@ async def async_provision(port: str, baudrate: int, master_key: str | None) -> s
     """
     try:
         async with M6311Client(port, baudrate=baudrate) as client:  # opening can fail too
-            if master_key is not None:
-                await client.set_master_key(master_key)
-            await client.init_device()
-            return await client.read_device_id()
+            return await client.provision(master_key)
     except M6311Error as err:
         raise ProbeError(login_error_key(err)) from err
 

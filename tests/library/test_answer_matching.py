@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from custom_components.onenet_m6311.m6311 import connection
-from custom_components.onenet_m6311.m6311.errors import M6311TimeoutError
+from custom_components.onenet_m6311.m6311.errors import M6311TimeoutError, M6311ValidationError
 from custom_components.onenet_m6311.m6311.models import CloudCommand, LinkStatus, ModuleEvent
+from custom_components.onenet_m6311.m6311.records import Record, escape_value
 
 from .fake_module import Timed
 
@@ -250,3 +251,14 @@ async def test_a_per_call_timeout(fake: FakeModule, client: M6311Client) -> None
     with pytest.raises(M6311TimeoutError, match=r"CIOTINIT: no answer .* within 0\.25 s"):
         await client.init_device(timeout=0.25)  # its own timeout is a minute
     assert loop.time() - started < 1
+
+
+async def test_hostile_values_never_reach_the_line(fake: FakeModule, client: M6311Client) -> None:
+    with pytest.raises(M6311ValidationError, match="integer of 16610 bits"):
+        await client.send_data([Record("k", 10**5000)])
+    with pytest.raises(M6311ValidationError, match="control character U\\+001B"):
+        await client.send_data([Record("k", "clear\x1b[2J")])
+    assert fake.received == []  # refused before anything was written
+    fake.replies = {'AT+CIOTDAT=0,1,"k,,clear%1B[2J%1A"': b"\r\n+OK\r\n"}
+    assert await client.send_data([Record("k", escape_value("clear\x1b[2J\x1a"))]) == 1
+    assert fake.received == ['AT+CIOTDAT=0,1,"k,,clear%1B[2J%1A"']

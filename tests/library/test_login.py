@@ -169,3 +169,22 @@ async def test_message_ids_go_round(client: M6311Client) -> None:
     assert [client.next_msg_id() for _ in range(2)] == [65535, 1]
     client._msg_id = 65533
     assert [client.next_msg_id(one_shot=True) for _ in range(2)] == [65534, 1]
+
+
+@pytest.mark.parametrize(
+    ("master_key", "sent"),
+    [
+        (MASTER_KEY, [f"AT+CIOTMKEY={MASTER_KEY}", "AT+CIOTINIT", "AT+CIOTID?"]),
+        (None, ["AT+CIOTINIT", "AT+CIOTID?"]),  # the stored device, checked (or made again)
+    ],
+)
+async def test_provision_a_module_held_device(
+    fake: FakeModule, client: M6311Client, master_key: str | None, sent: list[str]
+) -> None:
+    fake.replies = {
+        f"AT+CIOTMKEY={MASTER_KEY}": f"\r\n+OK={MASTER_KEY}\r\n".encode(),
+        "AT+CIOTINIT": PLUS_OK,
+        "AT+CIOTID?": b"\r\n+OK=1088826\r\n",
+    }
+    assert await client.provision(master_key) == "1088826"
+    assert fake.received == sent

@@ -179,6 +179,18 @@ class M6311Client(ModuleConnection):
         """`AT+CIOTINIT`: create (or check) the device and its key on the platform."""
         await self.execute(commands.init_device(), timeout=timeout)
 
+    async def provision(self, master_key: str | None = None) -> str:
+        """Mode 0: make the module hold a device (§4.2.1); returns its device ID.
+
+        With `master_key` it is stored first (AT+CIOTMKEY=, which deletes a device made with
+        another key); then AT+CIOTINIT creates the device and its key on the platform, or,
+        when the module holds them, checks the device still exists (and makes it again if not).
+        """
+        if master_key:
+            await self.set_master_key(master_key)
+        await self.init_device()
+        return await self.read_device_id()
+
     async def read_device_id(self, *, timeout: float | None = None) -> str:
         """`AT+CIOTID?`: the stored device ID."""
         return read_value(await self.execute(commands.device_id_query(), timeout=timeout))
