@@ -1,4 +1,4 @@
-"""The soak's short form (`scripts/soak --quick`): 2,000 changes through a real `hass` while
+"""The soak's short form (`scripts/soak --quick`): 4,000 changes through a real `hass` while
 the cloud link drops every few seconds, the module reboots three times and is unplugged twice,
 and `hass` is killed once (`kill -9`) and started again."""
 
