@@ -7,8 +7,10 @@ translated `ServiceValidationError`, link or module failures a translated
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+import os
+import stat
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
 from homeassistant.core import (
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
 
 MAX_FILE_BYTES = 3 * 1024 * 1024
 """OneNET keeps binary datapoints of up to 3 MiB."""
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_AHEAD = timedelta(days=1)
+"""How far ahead of now a sample time may be (clocks differ; a measurement is not ahead)."""
 
 SERVICE_SEND_DATA = "send_data"
 SERVICE_SEND_FILE = "send_file"
@@ -48,7 +53,7 @@ ENTRY = {vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
 SEND_DATA_SCHEMA = vol.Schema(
     {
         **ENTRY,
-        vol.Required("values"): vol.All(dict, vol.Length(min=1)),
+        vol.Required("values"): dict,  # empty: a translated error in the handler
         vol.Optional("time"): cv.datetime,
         vol.Optional("wait_for_ack", default=False): cv.boolean,
     }
@@ -90,14 +95,38 @@ def _coordinator(call: ServiceCall) -> M6311Coordinator:
 
 async def _send_data(call: ServiceCall) -> ServiceResponse:
     coordinator = _coordinator(call)
+    values: dict[Any, Any] = call.data["values"]
+    if not values:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="values_empty")
     when = call.data.get("time")
-    local_time = dt_util.as_local(when) if when is not None else None
+    local_time = _record_time(when) if when is not None else None
     with translated_module_errors():
-        records = [
-            Record(str(key), value, local_time) for key, value in call.data["values"].items()
-        ]
+        records = [Record(str(key), value, local_time) for key, value in values.items()]
         lines = await coordinator.async_send_records(records, wait_ack=call.data["wait_for_ack"])
     return {"records": len(records), "commands": lines}
+
+
+def _record_time(when: datetime) -> datetime:
+    """The time in Home Assistant's zone, when OneNET can take it: 2000 to a day ahead.
+
+    A time before 2000 (or far ahead) is a mistake rather than a measurement, and the
+    extremes of the calendar do not even convert between zones.
+    """
+    try:
+        local = dt_util.as_local(when)
+        moment = local.astimezone(UTC)
+    except OverflowError, ValueError:
+        moment = None
+    if moment is None or not EARLIEST_TIME <= moment <= dt_util.utcnow() + LATEST_AHEAD:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="time_out_of_range",
+            translation_placeholders={
+                "time": when.isoformat(),
+                "earliest": EARLIEST_TIME.date().isoformat(),
+            },
+        )
+    return local
 
 
 async def _send_file(call: ServiceCall) -> ServiceResponse:
@@ -136,17 +165,17 @@ async def _file_bytes(call: ServiceCall) -> bytes:
         data = await hass.async_add_executor_job(_read_allowed_file, hass, path)
     else:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_file")
-    if not data or len(data) > MAX_FILE_BYTES:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="file_size",
-            translation_placeholders={"size": str(len(data)), "max": str(MAX_FILE_BYTES)},
-        )
+    _check_size(len(data))
     return data
 
 
 def _read_allowed_file(hass: HomeAssistant, path: str) -> bytes:
-    """Read a file under a folder Home Assistant allows (allowlist_external_dirs)."""
+    """Read a regular file under a folder Home Assistant allows (allowlist_external_dirs).
+
+    The file is opened without waiting (a named pipe would block a worker thread), and its
+    type and size come from the open file before anything is read: a huge or sparse file is
+    refused by its size, and at most the limit is ever read.
+    """
     if not hass.config.is_allowed_path(path):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -154,13 +183,42 @@ def _read_allowed_file(hass: HomeAssistant, path: str) -> bytes:
             translation_placeholders={"path": path},
         )
     try:
-        return Path(path).read_bytes()[: MAX_FILE_BYTES + 1]
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as err:
+        raise _unreadable(path, err) from err
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="not_a_file",
+                translation_placeholders={"path": path},
+            )
+        _check_size(info.st_size)
+        data = os.read(descriptor, MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise _unreadable(path, err) from err
+    finally:
+        os.close(descriptor)
+    _check_size(len(data))  # it may have changed since
+    return data
+
+
+def _check_size(size: int) -> None:
+    if not 0 < size <= MAX_FILE_BYTES:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key="file_unreadable",
-            translation_placeholders={"path": path, "error": err.strerror or str(err)},
-        ) from err
+            translation_key="file_size",
+            translation_placeholders={"size": str(size), "max": str(MAX_FILE_BYTES)},
+        )
+
+
+def _unreadable(path: str, err: OSError) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="file_unreadable",
+        translation_placeholders={"path": path, "error": err.strerror or str(err)},
+    )
 
 
 async def _ping(call: ServiceCall) -> ServiceResponse:

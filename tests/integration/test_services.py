@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -74,17 +76,64 @@ async def test_send_data_arrives_with_its_time(
 
 
 @pytest.mark.parametrize(
-    "values",
-    [{"bad key": 1}, {"note": "a,b"}, {"t": float("nan")}, {"k" * 65: 1}],
+    ("values", "key", "placeholders"),
+    [
+        ({"bad key": 1}, "invalid_key_invalid", {"key": "bad key"}),
+        ({"note": "a,b"}, "invalid_value_character", {"character": "U+002C"}),
+        ({"note": "clear\x1b[2J"}, "invalid_value_character", {"character": "U+001B"}),
+        ({"t": float("nan")}, "invalid_value_not_finite", {"value": "nan"}),
+        ({"k" * 65: 1}, "invalid_key_invalid", {"key": "k" * 65}),
+        ({"t": [1, 2]}, "invalid_value_type", {"type": "list"}),
+        ({}, "values_empty", None),
+    ],
 )
 async def test_send_data_refuses_bad_input(
-    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator, values: dict[str, Any]
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    module: ModuleEmulator,
+    values: dict[str, Any],
+    key: str,
+    placeholders: dict[str, str] | None,
 ) -> None:
     before = list(module.commands)
     with pytest.raises(ServiceValidationError) as caught:
         await call(hass, "send_data", loaded, values=values)
-    assert caught.value.translation_key == "invalid_input"
+    assert caught.value.translation_key == key
+    assert caught.value.translation_placeholders == placeholders
     assert module.commands == before  # nothing was sent
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "0001-01-01T00:00:00+05:00",  # does not even convert between zones
+        "9999-12-31T23:59:59-05:00",
+        "1999-12-31T23:59:59+00:00",
+        "2100-01-01T00:00:00+00:00",
+    ],
+)
+async def test_send_data_refuses_times_onenet_cannot_take(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator, time: str
+) -> None:
+    before = list(module.commands)
+    with pytest.raises(ServiceValidationError) as caught:
+        await call(hass, "send_data", loaded, values={"t": 1}, time=time)
+    assert caught.value.translation_key == "time_out_of_range"
+    assert (caught.value.translation_placeholders or {})["earliest"] == "2000-01-01"
+    assert module.commands == before
+
+
+async def test_refusals_over_rest_name_their_reason_in_the_users_language(
+    hass: HomeAssistant, loaded: MockConfigEntry, hass_client: ClientSessionGenerator
+) -> None:
+    assert await async_setup_component(hass, "api", {})
+    client = await hass_client()
+    response = await client.post(
+        f"/api/services/{DOMAIN}/send_data",
+        json={"config_entry_id": loaded.entry_id, "values": {}},
+    )
+    assert response.status == 400
+    assert "at least one datastream ID" in await response.text()  # not a bare Bad Request
 
 
 async def test_send_data_while_the_port_is_gone(
@@ -125,6 +174,7 @@ async def test_send_file_from_an_allowed_path(
         ("missing", "file_unreadable"),
         ("empty", "file_size"),
         ("none", "no_file"),
+        ("folder", "not_a_file"),
     ],
 )
 async def test_send_file_refuses_bad_files(
@@ -138,11 +188,45 @@ async def test_send_file_refuses_bad_files(
         "outside": str(tmp_path / "secret.txt"),
         "missing": str(tmp_path / "allowed" / "nope.bin"),
         "empty": str(tmp_path / "allowed" / "empty.bin"),
+        "folder": str(tmp_path / "allowed"),
     }
     extra = {"file_path": paths[setup]} if setup in paths else {}
     with pytest.raises(ServiceValidationError) as caught:
         await call(hass, "send_file", loaded, datastream="image", **extra)
     assert caught.value.translation_key == key
+
+
+async def test_a_huge_sparse_file_is_refused_by_its_size_without_reading_it(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator, tmp_path: Path
+) -> None:
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    huge = tmp_path / "huge.bin"
+    await hass.async_add_executor_job(_sparse, huge, 1 << 30)  # 1 GiB, no block on disk
+    too_big = tmp_path / "four.bin"
+    await hass.async_add_executor_job(too_big.write_bytes, b"x" * (4 << 20))
+    for path, size in ((huge, 1 << 30), (too_big, 4 << 20)):
+        with pytest.raises(ServiceValidationError) as caught:
+            await call(hass, "send_file", loaded, datastream="image", file_path=str(path))
+        assert caught.value.translation_key == "file_size"
+        assert (caught.value.translation_placeholders or {})["size"] == str(size)  # the real one
+    assert not any(line.startswith("AT+CIOTBIN") for line in module.commands)
+
+
+async def test_a_named_pipe_is_refused_at_once(
+    hass: HomeAssistant, loaded: MockConfigEntry, tmp_path: Path
+) -> None:
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    pipe = tmp_path / "pipe"
+    await hass.async_add_executor_job(os.mkfifo, pipe)
+    async with asyncio.timeout(5):  # nothing ever writes to it: reading it would block
+        with pytest.raises(ServiceValidationError) as caught:
+            await call(hass, "send_file", loaded, datastream="image", file_path=str(pipe))
+    assert caught.value.translation_key == "not_a_file"
+
+
+def _sparse(path: Path, size: int) -> None:
+    with path.open("wb") as file:
+        file.truncate(size)
 
 
 async def test_ping_action_and_button(
@@ -287,12 +371,8 @@ async def test_module_errors_become_translated_errors(
     await module.drop_cloud()  # the module answers CIOTDAT with -105 until it logs in again
     with pytest.raises(HomeAssistantError) as caught:
         await call(hass, "send_data", loaded, values={"t": 1})
-    assert caught.value.translation_key == "module_error"
-    assert caught.value.translation_placeholders == {
-        "command": "CIOTDAT",
-        "meaning": "device not online",
-        "code": "-105",
-    }
+    assert caught.value.translation_key == "module_error_105"  # each code has its message
+    assert caught.value.translation_placeholders == {"command": "CIOTDAT"}
 
 
 async def test_a_silent_module_times_out_with_a_translated_error(

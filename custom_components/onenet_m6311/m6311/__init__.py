@@ -28,6 +28,7 @@ from .errors import (
     NoMasterKeyError,
     NotAnM6311Error,
     ParameterError,
+    Reason,
     WlanError,
     error_for_code,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "NotAnM6311Error",
     "ParameterError",
     "Provisioning",
+    "Reason",
     "Record",
     "Response",
     "SaveAck",

@@ -12,7 +12,7 @@ import contextlib
 from collections import defaultdict, deque
 from typing import TYPE_CHECKING
 
-from .errors import M6311ConnectionError, M6311TimeoutError
+from .errors import M6311ConnectionError, M6311TimeoutError, Reason
 from .models import BinarySendOver, ConnectionLost, ModuleEvent, SaveAck
 
 if TYPE_CHECKING:
@@ -71,7 +71,9 @@ class AckTracker:
                 await asyncio.gather(*waiters)
         except TimeoutError:
             msg = f"{what} not acknowledged within {seconds:g} s"
-            raise M6311TimeoutError(msg) from None
+            raise M6311TimeoutError(
+                msg, reason=Reason.NOT_ACKNOWLEDGED, placeholders={"seconds": f"{seconds:g}"}
+            ) from None
 
     def _resolve_save(self, msg_id: int) -> None:
         queue = self._saves.get(msg_id)

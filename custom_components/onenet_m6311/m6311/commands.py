@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import M6311ValidationError
+from .errors import M6311ValidationError, Reason
 from .records import Record, check_key, encode_record
 
 if TYPE_CHECKING:
@@ -134,7 +134,9 @@ def _check_token(what: str, value: object) -> str:
     # The message names the parameter, never its value: it may be a secret.
     if not isinstance(value, str) or not _TOKEN_PATTERN.fullmatch(value):
         msg = f"{what} must be non-empty printable ASCII without spaces, '\"' or ','"
-        raise M6311ValidationError(msg)
+        raise M6311ValidationError(
+            msg, reason=Reason.PARAMETER_INVALID, placeholders={"parameter": what}
+        )
     return value
 
 
@@ -149,7 +151,11 @@ def _check_length(command: Command, line_limit: int) -> Command:
             f"the AT+{command.name} line would be {size} bytes with its line end, "
             f"more than the line limit of {line_limit}"
         )
-        raise M6311ValidationError(msg)
+        raise M6311ValidationError(
+            msg,
+            reason=Reason.LINE_TOO_LONG,
+            placeholders={"command": command.name, "size": str(size), "limit": str(line_limit)},
+        )
     return command
 
 
@@ -164,7 +170,7 @@ def _check_record(record: object) -> Record:
 def _check_records(records: Sequence[object]) -> None:
     if not records:
         msg = "at least one record is needed"
-        raise M6311ValidationError(msg)
+        raise M6311ValidationError(msg, reason=Reason.RECORDS_EMPTY)
     for record in records:
         _check_record(record)
 
@@ -339,7 +345,11 @@ def split_records(
                 f"the record for {record.key!r} is {size} bytes: too long for one AT+CIOTDAT "
                 f"line of at most {limit} bytes"
             )
-            raise M6311ValidationError(msg)
+            raise M6311ValidationError(
+                msg,
+                reason=Reason.RECORD_TOO_LONG,
+                placeholders={"key": record.key, "size": str(size), "limit": str(limit)},
+            )
         if batch:
             batches.append(batch)
         batch = [record]
@@ -536,7 +546,7 @@ def raw(line: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
     match = _RAW_PATTERN.fullmatch(text)
     if match is None or not text.isascii() or not text.isprintable():
         msg = "an AT command must start with AT and hold printable ASCII only, on one line"
-        raise M6311ValidationError(msg)
+        raise M6311ValidationError(msg, reason=Reason.AT_COMMAND_INVALID)
     name = (match["name"] or "AT").upper()
     redacted, secrets = text, tuple[str, ...]()
     if name in _RAW_SECRET_PARAMETERS and "=" in text:

@@ -38,7 +38,13 @@ from typing import TYPE_CHECKING, Self
 import serialx
 
 from . import commands
-from .errors import M6311CommandError, M6311ConnectionError, M6311TimeoutError, error_for_code
+from .errors import (
+    M6311CommandError,
+    M6311ConnectionError,
+    M6311TimeoutError,
+    Reason,
+    error_for_code,
+)
 from .models import ConnectionLost, ModuleEvent
 from .redaction import SECRETS, install_log_filter
 from .responses import Final, Info, LineDecoder, Response
@@ -369,7 +375,11 @@ class ModuleConnection:
                 return await future
         except TimeoutError:
             msg = f"{command.name}: no answer from the module within {seconds:g} s"
-            raise M6311TimeoutError(msg) from None
+            raise M6311TimeoutError(
+                msg,
+                reason=Reason.NO_ANSWER,
+                placeholders={"command": command.name, "seconds": f"{seconds:g}"},
+            ) from None
 
     @staticmethod
     async def _write(writer: asyncio.StreamWriter, command: Command) -> None:
@@ -405,7 +415,7 @@ class ModuleConnection:
                 _LOGGER.debug("Back in step with the module after %s", probe.command.name)
                 return
         msg = f"the module's answers are out of step after {RESYNC_ATTEMPTS} probes"
-        raise M6311TimeoutError(msg)
+        raise M6311TimeoutError(msg, reason=Reason.OUT_OF_STEP)
 
     async def _stays_quiet(self, seconds: float) -> bool:
         """Whether nothing at all is printed for `seconds` (what is printed is ignored)."""

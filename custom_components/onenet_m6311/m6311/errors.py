@@ -8,11 +8,56 @@ the command, never its parameters: parameters may hold secrets (master APIKEY, d
 
 from __future__ import annotations
 
-from typing import ClassVar
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+class Reason(StrEnum):
+    """Why a call was refused or failed, for applications that say it in their own words.
+
+    `M6311Error.reason` holds one, and `M6311Error.placeholders` the values its message names
+    (never a secret). The error's text says the same in English.
+    """
+
+    # Validation: nothing was sent.
+    KEY_INVALID = "key_invalid"
+    VALUE_TYPE = "value_type"
+    VALUE_INTEGER_TOO_LONG = "value_integer_too_long"
+    VALUE_NOT_FINITE = "value_not_finite"
+    VALUE_EMPTY = "value_empty"
+    VALUE_CHARACTER = "value_character"
+    TIME_FORMAT = "time_format"
+    TIME_INVALID = "time_invalid"
+    TIME_TYPE = "time_type"
+    RECORDS_EMPTY = "records_empty"
+    RECORD_TOO_LONG = "record_too_long"
+    LINE_TOO_LONG = "line_too_long"
+    PARAMETER_INVALID = "parameter_invalid"
+    AT_COMMAND_INVALID = "at_command_invalid"
+    # Time-outs.
+    NO_ANSWER = "no_answer"
+    NOT_ACKNOWLEDGED = "not_acknowledged"
+    OUT_OF_STEP = "out_of_step"
+    # Anything else.
+    OTHER = "other"
 
 
 class M6311Error(Exception):
     """Base of every error of this library."""
+
+    def __init__(
+        self,
+        *args: object,
+        reason: Reason = Reason.OTHER,
+        placeholders: Mapping[str, str] | None = None,
+    ) -> None:
+        """The message, and why in a form an application can translate (see `Reason`)."""
+        super().__init__(*args)
+        self.reason = reason
+        self.placeholders: dict[str, str] = dict(placeholders or {})
 
 
 class M6311ConnectionError(M6311Error):
@@ -20,7 +65,7 @@ class M6311ConnectionError(M6311Error):
 
 
 class M6311TimeoutError(M6311Error):
-    """The module gave no final answer to a command in time."""
+    """The module gave no final answer to a command in time (or no acknowledgement)."""
 
 
 class M6311ValidationError(M6311Error, ValueError):
@@ -49,7 +94,11 @@ class M6311CommandError(M6311Error):
         else:
             self.error_code = type(self).code
         suffix = f" ({self.error_code})" if self.error_code is not None else ""
-        super().__init__(f"{command} failed: {self.meaning}{suffix}")
+        placeholders = {
+            "command": command,
+            "code": "" if self.error_code is None else str(self.error_code),
+        }
+        super().__init__(f"{command} failed: {self.meaning}{suffix}", placeholders=placeholders)
 
 
 class WlanError(M6311CommandError):

@@ -42,7 +42,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .errors import M6311ValidationError
+from .errors import M6311ValidationError, Reason
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -110,7 +110,7 @@ def check_key(key: object) -> str:
     """Return `key` when it is a valid datastream key, else raise `M6311ValidationError`."""
     if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
         msg = f"datastream key {key!r} is invalid: a key is {KEY_RULE}"
-        raise M6311ValidationError(msg)
+        raise M6311ValidationError(msg, reason=Reason.KEY_INVALID, placeholders={"key": str(key)})
     return key
 
 
@@ -128,20 +128,26 @@ def format_value(value: object) -> str:
         try:
             return str(value)
         except ValueError:  # past Python's digit limit: no record could carry it anyway
-            msg = f"a record value cannot be an integer of {value.bit_length()} bits"
-            raise M6311ValidationError(msg) from None
+            bits = str(value.bit_length())
+            msg = f"a record value cannot be an integer of {bits} bits"
+            raise M6311ValidationError(
+                msg, reason=Reason.VALUE_INTEGER_TOO_LONG, placeholders={"bits": bits}
+            ) from None
     if isinstance(value, float):
         return _format_float(value)
     if isinstance(value, str):
         return _check_text_value(value)
-    msg = f"a record value must be str, int, float or bool, not {type(value).__name__}"
-    raise M6311ValidationError(msg)
+    kind = type(value).__name__
+    msg = f"a record value must be str, int, float or bool, not {kind}"
+    raise M6311ValidationError(msg, reason=Reason.VALUE_TYPE, placeholders={"type": kind})
 
 
 def _format_float(value: float) -> str:
     if not math.isfinite(value):
         msg = f"a record value cannot be {value!r}: the platform has no such number"
-        raise M6311ValidationError(msg)
+        raise M6311ValidationError(
+            msg, reason=Reason.VALUE_NOT_FINITE, placeholders={"value": repr(value)}
+        )
     text = repr(value)  # the shortest text that reads back as the same float
     if "e" not in text:
         return text
@@ -153,7 +159,7 @@ def _format_float(value: float) -> str:
 def _check_text_value(value: str) -> str:
     if not value:
         msg = "a record value cannot be an empty text"
-        raise M6311ValidationError(msg)
+        raise M6311ValidationError(msg, reason=Reason.VALUE_EMPTY)
     for char in value:
         if char in FORBIDDEN_VALUE_CHARACTERS:
             name = _CHARACTER_NAMES.get(char, f"control character U+{ord(char):04X}")
@@ -161,7 +167,11 @@ def _check_text_value(value: str) -> str:
                 f"a record value cannot hold a {name} ({char!r}): it would break the record "
                 "format; escape the text with escape_value()"
             )
-            raise M6311ValidationError(msg)
+            raise M6311ValidationError(
+                msg,
+                reason=Reason.VALUE_CHARACTER,
+                placeholders={"character": f"U+{ord(char):04X}"},
+            )
     return value
 
 
@@ -185,16 +195,19 @@ def format_time(time: object) -> str:
         match = _TIME_PATTERN.fullmatch(time)
         if match is None:
             msg = f"record time {time!r} is not of the form {TIME_FORMAT}"
-            raise M6311ValidationError(msg)
+            raise M6311ValidationError(msg, reason=Reason.TIME_FORMAT, placeholders={"time": time})
         year, month, day, hour, minute, second = (int(field) for field in match.groups())
         try:
             datetime(year, month, day, hour, minute, second)  # noqa: DTZ001  # only a check
         except ValueError:
             msg = f"record time {time!r} is not a real date and time"
-            raise M6311ValidationError(msg) from None
+            raise M6311ValidationError(
+                msg, reason=Reason.TIME_INVALID, placeholders={"time": time}
+            ) from None
         return time
-    msg = f"a record time must be a datetime, a text or None, not {type(time).__name__}"
-    raise M6311ValidationError(msg)
+    kind = type(time).__name__
+    msg = f"a record time must be a datetime, a text or None, not {kind}"
+    raise M6311ValidationError(msg, reason=Reason.TIME_TYPE, placeholders={"type": kind})
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,5 +245,5 @@ def encode_records(records: Iterable[Record]) -> str:
     encoded = [encode_record(record) for record in records]
     if not encoded:
         msg = "at least one record is needed"
-        raise M6311ValidationError(msg)
+        raise M6311ValidationError(msg, reason=Reason.RECORDS_EMPTY)
     return ";".join(encoded)
