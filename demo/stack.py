@@ -48,7 +48,7 @@ homeassistant:
   time_zone: UTC
   country: CN
   unit_system: metric
-{http}frontend:
+{allowed}{http}frontend:
 config:
 logger:
   default: warning
@@ -104,6 +104,8 @@ class DemoOptions:
     """Seconds the emulated module waits before each cloud operation (a cellular round trip)."""
     forwarded: tuple[str, ...] = DEMO_ENTITIES
     """The entities chosen for forwarding."""
+    allowed_dirs: tuple[Path, ...] = ()
+    """Folders actions may read files from (Home Assistant's allowlist_external_dirs)."""
 
     @classmethod
     def on_free_ports(cls, state_dir: Path, **options: Any) -> DemoOptions:  # noqa: ANN401
@@ -189,7 +191,8 @@ class DemoStack:
         if not self.options.set_up_integration:
             return
         await self.add_integration()
-        await self.forward(list(self.options.forwarded))
+        if self.options.forwarded:
+            await self.forward(list(self.options.forwarded))
         await self.wait_loaded()
 
     async def stop(self) -> None:
@@ -259,7 +262,9 @@ class DemoStack:
             if port == DEFAULT_HASS_PORT
             else f"http:\n  server_host: {HOST}\n  server_port: {port}\n"
         )
-        text = CONFIGURATION.format(http=http, domain=DOMAIN)
+        folders = "".join(f"    - {folder}\n" for folder in self.options.allowed_dirs)
+        allowed = f"  allowlist_external_dirs:\n{folders}" if folders else ""
+        text = CONFIGURATION.format(http=http, domain=DOMAIN, allowed=allowed)
         (self.config_dir / "configuration.yaml").write_text(text, encoding="utf-8")
         self._write_onboarding()
 
@@ -460,6 +465,18 @@ class DemoStack:
                 raise DemoError(msg)
             await asyncio.sleep(0.25)
 
+    async def wait_link(self, state: str = "on", within: float = LOAD_TIMEOUT) -> None:
+        """Wait until the Cloud link sensor shows `state` (the link is made in the background)."""
+        deadline = time.monotonic() + within
+        while True:
+            links = [e for e in await self.entity_ids() if e.endswith("_cloud_link")]
+            if links and (await self.state(links[0]))["state"] == state:
+                return
+            if time.monotonic() > deadline:
+                msg = f"the Cloud link is not {state} after {within:g} s"
+                raise DemoError(msg)
+            await asyncio.sleep(0.25)
+
     async def state(self, entity_id: str) -> dict[str, Any]:
         """An entity's state object."""
         return dict(await self.request("GET", f"/api/states/{entity_id}"))
@@ -495,6 +512,27 @@ class DemoStack:
             stream["id"]: [point["value"] for point in stream["datapoints"]]
             for stream in body["data"]["datastreams"]
         }
+
+    async def binary_datapoint(self, datastream: str) -> bytes:
+        """The bytes of the last file uploaded to a datastream (the platform's /bindata)."""
+        async with self.session.get(
+            f"{self.emulator['http_url']}/devices/{self.device_id}/datapoints",
+            params={"datastream_id": datastream},
+            headers={"api-key": self.master_key},
+        ) as response:
+            body = await response.json()
+        (stream,) = body["data"]["datastreams"]
+        index = stream["datapoints"][-1]["value"]["index"]
+        async with self.session.get(
+            f"{self.emulator['http_url']}/bindata/{index}", headers={"api-key": self.master_key}
+        ) as response:
+            return await response.read()
+
+    async def module_state(self) -> dict[str, Any]:
+        """The emulated module's state (its control API's GET /state)."""
+        async with self.session.get(f"{self.emulator['control_url']}/state") as response:
+            state: dict[str, Any] = await response.json()
+        return state
 
     async def send_command(self, payload: str) -> str:
         """POST /cmds to the mode 1 device; the command's uuid."""

@@ -129,6 +129,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--check-baudrate", action="store_true", help="a client at another speed reads line noise"
     )
     module.add_argument(
+        "--no-input-pacing",
+        action="store_true",
+        help="hand what the client writes to the module at once (default: at the baud rate)",
+    )
+    module.add_argument(
         "--latency", type=float, default=0.0, metavar="SECONDS", help="per cloud operation (0)"
     )
     output = parser.add_argument_group("output")
@@ -155,6 +160,7 @@ def options_from(args: argparse.Namespace) -> PairOptions:
         dialect=args.dialect,
         baudrate=args.baudrate,
         check_baudrate=args.check_baudrate,
+        pace_input=not args.no_input_pacing,
         latency=args.latency,
     )
 

@@ -74,6 +74,8 @@ class PairOptions:
     dialect: Dialect = Dialect.DOCUMENTED
     baudrate: int = 115200
     check_baudrate: bool = False
+    pace_input: bool = True
+    """What the client writes reaches the module at the baud rate (the output always does)."""
     latency: float = 0.0
     """Seconds added before each cloud operation of the module (the cellular round trip)."""
 
@@ -213,6 +215,7 @@ class EmulatorPair:
                 dialect=options.dialect,
                 baudrate=options.baudrate,
                 check_baudrate=options.check_baudrate,
+                pace_input=options.pace_input,
                 cloud_latency=options.latency,
                 link_path=options.link,
                 tcp_port=options.tcp_port,

@@ -41,6 +41,7 @@ from .m6311 import (
     LinkStatus,
     LoginRefusedError,
     M6311Client,
+    M6311CommandError,
     M6311ConnectionError,
     M6311Error,
     ModuleBoot,
@@ -176,10 +177,25 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         return await self.client.send_data(records, msg_id=msg_id, wait_ack=wait_ack)
 
     async def async_send_file(self, datastream: str, data: bytes, *, wait_ack: bool) -> str:
-        """Upload bytes to a datastream; heartbeats wait until the upload is over."""
+        """Upload bytes to a datastream; heartbeats go between its chunks, not beside them.
+
+        A failed upload may mean a lost login: it is checked at once, so the Cloud link sensor
+        and the next commands do not wait for the next heartbeat.
+        """
         msg_id = self.client.next_msg_id() if wait_ack else 0
         async with self._exclusive:
-            return await self.client.send_file(datastream, data, msg_id=msg_id, wait_ack=wait_ack)
+            try:
+                return await self.client.send_file(
+                    datastream,
+                    data,
+                    msg_id=msg_id,
+                    wait_ack=wait_ack,
+                    keepalive=self.ping_interval if self.keep_link else None,
+                )
+            except M6311CommandError:
+                if not await self._still_logged_in():
+                    self._link_lost.set()
+                raise
 
     async def async_forget_device(self) -> None:
         """Mode 0: delete the stored device ID and key (AT+CIOTIDC)."""

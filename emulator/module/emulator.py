@@ -14,7 +14,7 @@ from .dialect import Dialect
 from .edp_link import EdpLink
 from .engine import ConnectMode, Firmware, ModuleConfig
 from .state import StateStore, Stored
-from .wire import Garbler, OutputPump, PtyPort, TcpPort
+from .wire import Garbler, InputPump, OutputPump, PtyPort, TcpPort
 
 if TYPE_CHECKING:
     import os
@@ -51,6 +51,7 @@ class ModuleEmulator:
         config: ModuleConfig | None = None,
         link_factory: Callable[[LinkListener], CloudLink] | None = None,
         check_baudrate: bool = False,
+        pace_input: bool = False,
     ) -> None:
         """Set the module up; nothing runs before `start`.
 
@@ -58,7 +59,9 @@ class ModuleEmulator:
         `cloud_latency` given here win over it). `tcp_port` 0 picks a free port; None serves
         no TCP. `control_port` likewise for the control API. `link_factory` replaces the EDP
         link (for tests of the AT side alone). With `check_baudrate`, a client that opens the
-        pty at another speed than `baudrate` exchanges only line noise with the module.
+        pty at another speed than `baudrate` exchanges only line noise with the module. Output
+        is always paced at `baudrate`; with `pace_input`, what the client writes reaches the
+        firmware at that speed too (as on a wire, and as time-dependent tests need).
         """
         base = config or ModuleConfig()
         self.config = replace(base, imei=imei, dialect=dialect, cloud_latency=cloud_latency)
@@ -69,6 +72,7 @@ class ModuleEmulator:
         self.pty.required_baudrate = baudrate if check_baudrate else None
         self.tcp = None if tcp_port is None else TcpPort(self._feed, tcp_port)
         self.output = OutputPump(baudrate, self._sinks, self.garbler)
+        self.input = InputPump(baudrate, self._deliver) if pace_input else None
         self.firmware = Firmware(
             self.config,
             self.store,
@@ -90,6 +94,8 @@ class ModuleEmulator:
         if self.tcp is not None:
             await self.tcp.start()
         self.output.start()
+        if self.input is not None:
+            self.input.start()
         self._power_on()
         if self._control_port is not None:
             from .control import ControlServer  # noqa: PLC0415  # aiohttp.web only when asked
@@ -105,6 +111,8 @@ class ModuleEmulator:
             self._control = None
         await self._power_off()
         await self.output.stop()
+        if self.input is not None:
+            await self.input.stop()
         if self.tcp is not None:
             await self.tcp.stop()
         self.pty.close()
@@ -120,8 +128,16 @@ class ModuleEmulator:
             self._powered = False
             await self.firmware.stop()
             self.output.discard()
+            if self.input is not None:
+                self.input.discard()
 
     def _feed(self, data: bytes) -> None:
+        if self.input is not None:
+            self.input.feed(data)
+        else:
+            self._deliver(data)
+
+    def _deliver(self, data: bytes) -> None:
         if self._powered:
             self.firmware.feed(data)
 

@@ -241,6 +241,59 @@ class Garbler:
         return bytes(byte ^ 0x80 for byte in data[:count]) + data[count:]
 
 
+class InputPump:
+    """Delivers what the host writes at the baud rate: a UART takes ten bit times a byte.
+
+    A pseudo-terminal hands the module a 1 KB command line at once, where the wire would take
+    88 ms at 115200 baud; with this between them, a long upload takes on the emulator the time
+    it takes on a module, and so do the heartbeats and idle limits around it.
+    """
+
+    def __init__(self, baudrate: int, deliver: DataCallback) -> None:
+        """Deliver to `deliver`, paced, once `start` runs."""
+        self.baudrate = baudrate
+        self._deliver = deliver
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the delivering task."""
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="m6311-input")
+
+    async def stop(self) -> None:
+        """Cancel the task and forget what was on the way."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.discard()
+
+    def feed(self, data: bytes) -> None:
+        """Bytes the host wrote: they arrive one slice after the other."""
+        if data:
+            self._queue.put_nowait(data)
+
+    def discard(self) -> None:
+        """Forget what is on the way (power loss)."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        line_free_at = loop.time()
+        slice_size = max(16, self.baudrate // BITS_PER_BYTE // 100)  # about 10 ms of line
+        while True:
+            data = await self._queue.get()
+            for start in range(0, len(data), slice_size):
+                piece = data[start : start + slice_size]
+                line_free_at = max(line_free_at, loop.time()) + (
+                    len(piece) * BITS_PER_BYTE / self.baudrate
+                )
+                await asyncio.sleep(line_free_at - loop.time())
+                self._deliver(piece)
+
+
 class OutputPump:
     """Serializes everything the module prints and paces it at the baud rate."""
 

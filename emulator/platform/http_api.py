@@ -49,6 +49,7 @@ def build_app(platform: PlatformEmulator) -> web.Application:
     app.router.add_post("/cmds", _create_command)
     app.router.add_get("/cmds/{uuid}", _get_command_status)
     app.router.add_get("/cmds/{uuid}/resp", _get_command_response)
+    app.router.add_get("/bindata/{index}", _get_binary)
     app.router.add_get("/", web_page.show)
     app.router.add_post("/", web_page.send)
     return app
@@ -196,6 +197,15 @@ async def _get_datapoints(request: web.Request) -> web.Response:
         streams.setdefault(point.datastream_id, []).append(entry)
     datastreams = [{"id": key, "datapoints": value} for key, value in streams.items()]
     return answer({"count": len(points), "datastreams": datastreams})
+
+
+async def _get_binary(request: web.Request) -> web.Response:
+    """GET /bindata/{index}: the bytes of a binary upload (its datapoint's value names it)."""
+    point = _platform(request).store.binary(request.match_info["index"])
+    if point is None or point.data is None:
+        raise ApiError(Errno.NOT_FOUND, "not found: binary data")
+    _authorize(request, point.device_id)
+    return web.Response(body=point.data, content_type="application/octet-stream")
 
 
 # Keys

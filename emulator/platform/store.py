@@ -312,6 +312,14 @@ class Store:
         rows = self._db.execute(query, (device_id, datastream_id)).fetchall()
         return [_datapoint(row) for row in rows]
 
+    def binary(self, index: str) -> StoredDatapoint | None:
+        """The binary upload of an index (a binary datapoint's value holds its index)."""
+        row = self._db.execute(
+            "SELECT * FROM datapoints WHERE size IS NOT NULL AND value = ?",
+            (json.dumps({"index": index}),),
+        ).fetchone()
+        return None if row is None else _datapoint(row)
+
     def binaries(self) -> list[StoredDatapoint]:
         """Every binary upload, newest first."""
         rows = self._db.execute("SELECT * FROM datapoints WHERE size IS NOT NULL ORDER BY seq DESC")

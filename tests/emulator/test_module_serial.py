@@ -121,6 +121,23 @@ async def test_output_is_paced_at_the_baud_rate() -> None:
     assert elapsed >= 0.9 * len(answer) * 10 / 9600
 
 
+@pytest.mark.parametrize("pace_input", [True, False])
+async def test_input_is_paced_when_asked(pace_input: bool) -> None:
+    # A 1 KB command line takes about a second on the wire at 9600 baud before the module can
+    # answer it; the pty alone hands it over at once.
+    line = "AT+CIOTMKEYX=" + "k" * 1000  # unknown: a bare +ERR once the whole line is in
+    wire = (len(line) + 2) * 10 / 9600
+    async with running(baudrate=9600, pace_input=pace_input) as module, attached(module) as port:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await port.ask(line, framed("+ERR"))
+        elapsed = loop.time() - started
+    if pace_input:
+        assert elapsed >= 0.9 * wire
+    else:
+        assert elapsed < wire / 2
+
+
 async def test_fast_lines_are_not_slowed_per_byte() -> None:
     key = "k" * 500
     async with running(baudrate=921600) as module, attached(module) as port:

@@ -3,6 +3,7 @@
 import asyncio
 import struct
 
+import aiohttp
 import pytest
 
 from emulator.edp import (
@@ -23,8 +24,9 @@ from emulator.edp import (
 )
 from emulator.edp.framing import encode_string
 from emulator.platform import PlatformEmulator, SaveAckForm
+from emulator.platform.errors import Errno
 
-from .platform_helpers import EdpDevice
+from .platform_helpers import EdpDevice, call
 
 
 async def _login(platform: PlatformEmulator, device_id: str, *, encrypt: bool = False) -> EdpDevice:
@@ -311,6 +313,17 @@ async def test_binary_save_with_c_ack(platform_emulator: PlatformEmulator) -> No
     assert point.descriptor == {"ds_id": "image", "desc": "photo"}
     assert point.value["index"].startswith(f"{device_id}_")
     await device.close()
+    # GET /bindata/{index} gives the bytes back (the master key, or the device's own key).
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{platform_emulator.http_url}/bindata/{point.value['index']}",
+            headers={"api-key": platform_emulator.master_key},
+        ) as response,
+    ):
+        assert await response.read() == data
+    missing = await call(platform_emulator, "GET", "/bindata/nothing_here")
+    assert missing["errno"] == Errno.NOT_FOUND
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from custom_components.onenet_m6311.const import (
 )
 from custom_components.onenet_m6311.m6311 import M6311Client
 
-from .conftest import IMEI, MASTER_KEY, entry_data, set_up_entry, wait_until
+from .conftest import IMEI, MASTER_KEY, entry_data, set_up_entry, wait_for_state, wait_until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
     from emulator.module import ModuleEmulator
     from emulator.platform import PlatformEmulator
+
+
+LINK = "binary_sensor.m6311_4567_cloud_link"
 
 
 @pytest.fixture
@@ -145,6 +148,32 @@ async def test_send_data_while_the_port_is_gone(
         await call(hass, "send_data", loaded, values={"t": 1})
     assert caught.value.translation_key == "not_connected"
     await module.replug()
+
+
+@pytest.mark.usefixtures("quick_retries")
+async def test_a_failed_upload_tells_the_link_at_once(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator, tmp_path: Path
+) -> None:
+    # The cloud link drops in the middle of an upload: the Cloud link sensor goes off at once
+    # (not at the next heartbeat, a minute away), the link is made again, and the next
+    # command works.
+    picture = tmp_path / "big.bin"
+    await hass.async_add_executor_job(picture.write_bytes, bytes(range(256)) * 64)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    loaded.runtime_data.link.client.line_limit = 128  # many small chunks
+    uploading = hass.async_create_task(
+        call(hass, "send_file", loaded, datastream="image", file_path=str(picture))
+    )
+    await wait_until(
+        lambda: sum(line.startswith("AT+CIOTBINSEND") for line in module.commands) >= 5
+    )
+    await module.drop_cloud()
+    with pytest.raises(HomeAssistantError) as caught:
+        await uploading
+    assert caught.value.translation_key == "module_error_105"
+    await wait_for_state(hass, LINK, "off", within=2)
+    await wait_for_state(hass, LINK, "on", within=10)
+    assert await call(hass, "send_data", loaded, values={"t": 1}) == {"records": 1, "commands": 1}
 
 
 async def test_send_file_from_an_allowed_path(

@@ -121,3 +121,23 @@ async def test_a_lost_link_mid_upload_leaves_no_unretrieved_error() -> None:
         tracker.on_event(ConnectionLost("unplugged"))
     assert over.done()
     assert not over._log_traceback  # retrieved
+
+
+async def test_a_long_upload_pings_between_chunks(
+    fake: FakeModule, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The module sends the file only after its last chunk: without traffic its link would
+    # drop after 128 s, so a heartbeat goes between chunks once one is due (here: always).
+    monkeypatch.setattr(commands, "binary_chunk_capacity", lambda _limit: 1)
+    fake.replies = {
+        "AT+CIOTBINSET=0,img,3": OK,
+        "AT+CIOTBINSEND=1,01": OK,
+        "AT+CIOTBINSEND=1,02": OK,
+        "AT+CIOTBINSEND=1,03": OK + b"\r\nBIN SEND OVER!\r\n",
+        "AT+CIOTPING": b"\r\n+OK PING succ!\r\n",
+        "AT+CIOTBINEND": b"\r\n+OK=\r\n",
+    }
+    async with M6311Client(fake.open()) as client:
+        await client.send_file("img", b"\x01\x02\x03", keepalive=0.0)
+    sent = [line.split("=")[0] for line in fake.received]
+    assert sent == ["AT+CIOTBINSET"] + ["AT+CIOTPING", "AT+CIOTBINSEND"] * 3 + ["AT+CIOTBINEND"]

@@ -362,23 +362,32 @@ class M6311Client(ModuleConnection):
         msg_id: int = 0,
         wait_ack: bool = False,
         ack_timeout: float = DEFAULT_ACK_TIMEOUT,
+        keepalive: float | None = None,
         timeout: float | None = None,
     ) -> str:
         """Upload bytes to a datastream (CIOTBINSET, CIOTBINSEND chunks, CIOTBINEND).
 
         With `wait_ack` (and msg_id > 0) it returns only once the platform acknowledged the
-        file (`SAVE succ!msg:<msg_id>`, printed after the last chunk). `timeout` applies to
-        each command. Returns the upload status the module reports with `+OK=` ("" when it
+        file (`SAVE succ!msg:<msg_id>`, printed after the last chunk). With `keepalive`, an
+        AT+CIOTPING goes between two chunks whenever that many seconds passed since the last:
+        the module sends the file only after its last chunk, and its link drops after 128 s
+        without traffic, while 3 MiB take some nine minutes at 115200 baud. `timeout` applies
+        to each command. Returns the upload status the module reports with `+OK=` ("" when it
         reports none).
         """
         chunk_size = commands.binary_chunk_capacity(self.line_limit)
         await self.execute(commands.binary_header(msg_id, datastream, len(data)), timeout=timeout)
         expected = 1 if wait_ack and msg_id else 0
+        loop = asyncio.get_running_loop()
+        pinged_at = loop.time()
         with (
             self._acks.expect_saves(msg_id, expected) as saves,
             self._acks.expect_binary_over() as over,
         ):
             for chunk in _chunked(data, chunk_size):
+                if keepalive is not None and loop.time() - pinged_at >= keepalive:
+                    await self.ping(timeout=timeout)
+                    pinged_at = loop.time()
                 await self.execute(commands.binary_chunk(chunk), timeout=timeout)
             await _wait_optional(over, BINARY_OVER_TIMEOUT)
             status = (await self.execute(commands.binary_end(), timeout=timeout)).value or ""
