@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import TextSelector, TextSelectorConfig, TextSelectorType
@@ -27,6 +27,8 @@ from .probe import ProbeError, async_provision
 from .validation import vol
 
 if TYPE_CHECKING:
+    # Annotations only: the name exists from Home Assistant 2026.6, and 2026.5 is supported.
+    from homeassistant.components.repairs import RepairsFlowResult
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
