@@ -292,6 +292,7 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the port, the baud rate, the mode or the credentials."""
         entry = self._get_reconfigure_entry()
+        self._name_port_in_title(entry.data[CONF_DEVICE])
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = await self._async_probe_port(user_input)
@@ -309,6 +310,7 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         """OneNET keeps refusing the login: ask for the credentials again."""
         self._port = entry_data[CONF_DEVICE]
         self._baudrate = entry_data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE)
+        self._name_port_in_title(self._port)
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -342,6 +344,18 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    def _name_port_in_title(self, port: str) -> None:
+        """Give the flow title ("M6311 on {port}") its port: Home Assistant gives only a name.
+
+        A reauthentication or reconfiguration flow starts with the placeholders {"name": the
+        entry's title}; without the port, the frontend's card of the flow would show the title
+        with its placeholder unfilled.
+        """
+        self.context["title_placeholders"] = {
+            **self.context.get("title_placeholders", {}),
+            "port": port,
+        }
 
     def _existing_entry(self) -> ConfigEntry:
         if self.source == SOURCE_REAUTH:

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 import pytest
-from homeassistant.core import callback
+from homeassistant.core import ServiceRegistry, callback
+from homeassistant.data_entry_flow import FlowManager
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -33,12 +38,15 @@ from custom_components.onenet_m6311.forwarding import sender as sender_module
 from emulator.module import ModuleEmulator
 from emulator.platform import PlatformEmulator
 
+from .translation_check import TranslationCheck
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
     from pathlib import Path
 
     from homeassistant.config_entries import ConfigEntry, ConfigEntryState
     from homeassistant.core import HomeAssistant, State
+    from homeassistant.data_entry_flow import FlowHandler
 
 IMEI = "867567041234567"
 MASTER_KEY = "syp2wjH2rowlyX1H7bqwynVVnK8="
@@ -50,6 +58,51 @@ AUTH_INFO = f'{{"SYS":"{AUTH_VALUE}"}}'
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Every test here loads this repository's integration."""
+
+
+@pytest.fixture(autouse=True)
+async def every_text_is_translated(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Fail a test in which the integration showed a text missing in a language it ships.
+
+    What is checked: translation_check.py. Flows, issues and action refusals are seen as they
+    happen; entities at the end of the test, while its Home Assistant still runs.
+    """
+    check = TranslationCheck()
+    handle_step = FlowManager._async_handle_step
+    get_or_create_issue = ir.IssueRegistry.async_get_or_create
+    call_service = ServiceRegistry.async_call
+
+    async def handle_step_checked(
+        self: FlowManager[Any, Any, Any], flow: FlowHandler, *args: Any
+    ) -> Any:
+        result = await handle_step(self, flow, *args)
+        check.flow_result(flow, result)
+        return result
+
+    def get_or_create_issue_checked(self: ir.IssueRegistry, *args: Any, **kwargs: Any) -> Any:
+        issue = get_or_create_issue(self, *args, **kwargs)
+        check.issue(issue)
+        return issue
+
+    async def call_service_checked(self: ServiceRegistry, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await call_service(self, *args, **kwargs)
+        except HomeAssistantError as err:
+            check.exception(err)
+            raise
+
+    with (
+        patch.object(FlowManager, "_async_handle_step", handle_step_checked),
+        patch.object(ir.IssueRegistry, "async_get_or_create", get_or_create_issue_checked),
+        patch.object(ServiceRegistry, "async_call", call_service_checked),
+    ):
+        yield
+        if "hass" in request.fixturenames:
+            hass: HomeAssistant = request.getfixturevalue("hass")
+            for entry in er.async_get(hass).entities.values():
+                if entry.platform == DOMAIN:
+                    check.entity(entry, hass.states.get(entry.entity_id))
+    assert not check.problems, "missing texts:\n" + "\n".join(check.problems)
 
 
 @pytest.fixture
