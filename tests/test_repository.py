@@ -1,8 +1,9 @@
-"""Rules about the repository itself: the manifest, HACS metadata, and the library's isolation."""
+"""Rules about the repository itself: HACS metadata, supported releases, the library's isolation."""
 
 import ast
 import json
 import re
+import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -44,17 +45,9 @@ def test_integration_never_imports_the_emulator() -> None:
     assert offenders == []
 
 
-def test_manifest_follows_hassfest_and_hacs_rules() -> None:
+def test_manifest_names_its_platforms_needs() -> None:
     manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
-    keys = list(manifest)
-    assert keys[:2] == ["domain", "name"]
-    assert keys[2:] == sorted(keys[2:])
-    assert manifest["domain"] == "onenet_m6311"
-    assert manifest["name"] == "OneNET M6311"
-    for required in ("codeowners", "documentation", "issue_tracker", "version", "iot_class"):
-        assert manifest[required]
-    # True exactly when the integration ships a config flow; HACS and hassfest read it.
-    assert manifest["config_flow"] is (INTEGRATION / "config_flow.py").exists()
+    # hassfest's rules are tests/test_hassfest.py; these are this integration's own choices.
     assert manifest["iot_class"] == "cloud_push"
     assert manifest["dependencies"] == ["usb"]
     assert not any("pyserial" in req for req in manifest["requirements"])
@@ -74,8 +67,21 @@ def test_usb_discovery_matches_only_adapters_that_name_the_module() -> None:
 def test_manifest_accepts_the_serialx_home_assistant_pins() -> None:
     manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
     (serialx,) = [Requirement(req) for req in manifest["requirements"] if req.startswith("serialx")]
-    # Home Assistant installs requirements under its constraint serialx==1.11.0.
-    assert serialx.specifier.contains("1.11.0")
+    # Home Assistant installs requirements under its own constraints: the serialx each release
+    # from the declared minimum on pins must fit (each venv of scripts/test also checks its own
+    # release's pins: tests/integration/test_loader.py).
+    pinned_by_release = {
+        "2026.5.0": "1.7.0",
+        "2026.6.0": "1.8.0",
+        "2026.7.0": "1.8.2",
+        "2026.9.0": "1.9.0",
+        "2026.9.4": "1.10.0",
+        "2026.10.4": "1.11.0",
+        "2026.11.0": "1.15.1",
+    }
+    for release, version in pinned_by_release.items():
+        assert serialx.specifier.contains(version), release
+    assert str(serialx.specifier) == ">=1.7.0"  # no lower: 1.7.0 is the oldest release's pin
 
 
 def test_hacs_metadata_uses_only_known_keys() -> None:
@@ -98,13 +104,41 @@ def test_hacs_metadata_uses_only_known_keys() -> None:
     assert tuple(int(part) for part in hacs["homeassistant"].split(".")[:2]) >= (2026, 5)
 
 
+def _release_of(group: str) -> str:
+    """The Home Assistant version a dependency group of pyproject.toml installs."""
+    groups = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    (version,) = [
+        str(next(iter(requirement.specifier)).version)
+        for requirement in map(Requirement, groups["dependency-groups"][group])
+        if requirement.name == "homeassistant"
+    ]
+    return version
+
+
+def test_the_declared_minimum_is_the_release_the_tests_run_on() -> None:
+    # HACS offers the integration from hacs.json's release; scripts/test runs the integration
+    # tests on that very release (.venv-oldest), so the claim cannot drift from what is tested.
+    hacs = json.loads((REPO / "hacs.json").read_text(encoding="utf-8"))
+    assert hacs["homeassistant"] == _release_of("test-oldest")
+
+
+def test_the_readme_names_the_releases_the_tests_run_on() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    requirements = readme.split("## Requirements", 1)[1].split("\n## ", 1)[0]
+    oldest = _release_of("test-oldest")
+    assert f"Home Assistant {oldest.rsplit('.', 1)[0]} or newer" in requirements
+    for group in ("test-oldest", "test", "newest"):
+        assert _release_of(group) in requirements, group
+
+
 # Built from pieces, so that this file does not hold the very paths it looks for.
 OUTSIDE = re.compile("|".join([r"/w" + r"ork/", r"\.\./sh" + r"ared/", r"/r" + r"oot/"]))
 """Paths of development machines: a user's checkout has none of them."""
 
 
 IGNORED = {
-    *(".git", ".venv", ".cache", ".demo", "artifacts", "__pycache__", ".hypothesis"),
+    *(".git", ".venv", ".venv-oldest", ".venv-newest", ".cache", ".demo", "artifacts"),
+    *("__pycache__", ".hypothesis"),
     *(".pytest_cache", ".mypy_cache", ".ruff_cache", "htmlcov"),
 }
 """What .gitignore names (and .git itself): made on this machine, never in a checkout."""
