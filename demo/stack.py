@@ -300,8 +300,10 @@ class DemoStack:
                 msg = f"hass exited with status {self._hass_proc.returncode}; see {log.name}"
                 raise DemoError(msg)
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with self.session.get(  # any answer: its HTTP server is up
-                    f"{self.hass_url}/api/", timeout=aiohttp.ClientTimeout(total=5)
+                # Any answer: its HTTP server is up. This view needs no token, so the probe
+                # does not count as a failed login in hass's log.
+                async with self.session.get(
+                    f"{self.hass_url}/api/onboarding", timeout=aiohttp.ClientTimeout(total=5)
                 ):
                     return
             await asyncio.sleep(0.5)

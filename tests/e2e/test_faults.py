@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from demo.hass_log import LINK_WARNINGS
 from demo.stack import DemoOptions, DemoStack
 from soak.tally import is_one_run, records_per_line, tally
 
@@ -23,7 +24,11 @@ if TYPE_CHECKING:
 
     from soak.tally import Tally
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(600),
+    pytest.mark.hass_log_expects(*LINK_WARNINGS),  # every test here takes the module away
+]
 
 PROBE = "sensor.fault_probe"
 DATASTREAM = "sensor_fault_probe"

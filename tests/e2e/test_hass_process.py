@@ -15,13 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from demo.hass_log import LINK_WARNINGS
 from demo.stack import DemoOptions, DemoStack
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
     from pathlib import Path
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(420),
+    pytest.mark.hass_log_expects(*LINK_WARNINGS),  # the loop unplugs and replugs the module
+]
 
 
 @pytest.fixture

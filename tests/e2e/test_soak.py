@@ -8,13 +8,18 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from demo.hass_log import LINK_WARNINGS
 from soak.report import summary
 from soak.run import QUICK, Soak
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(600),
+    pytest.mark.hass_log_expects(*LINK_WARNINGS),  # the soak unplugs the module and cuts the power
+]
 
 
 async def test_the_short_soak_loses_nothing(socket_enabled: None, tmp_path: Path) -> None:
