@@ -101,7 +101,7 @@ run_in_root() {
   local name
   for name in CI PYTEST_ADDOPTS PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_TRUSTED_HOST \
       PIP_DEFAULT_TIMEOUT HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy \
-      ONENET_DEMO_HOST ONENET_KEEP_ARTIFACTS; do
+      ONENET_DEMO_HOST ONENET_KEEP_ARTIFACTS ONENET_HA; do
     [ -n "${!name:-}" ] && keep+=("$name=${!name}")
   done
   # A private mount namespace: the bind mounts end with this command, whatever happens.
@@ -124,34 +124,79 @@ working_dir() {
   esac
 }
 
-# Make .venv with $1 and install the pinned requirements, unless that is already done.
+# The test venvs, one per Home Assistant release (pyproject.toml's dependency groups name the
+# versions): .venv, the pinned release, for everything; .venv-oldest, the oldest supported one;
+# .venv-newest, the newest on the package index. Each is made once and reused while its Python,
+# where it runs and the groups stay the same.
+#
+# venv_installs NAME: the pip installs that make it, one word each, groups joined by commas.
+venv_installs() {
+  case $1 in
+    .venv) echo "test,demo" ;;
+    .venv-oldest) echo "test-oldest" ;;
+    # The newest release goes over the harness made for the previous one (which pins that one),
+    # so in a second install; scripts/lib/release.py then aligns what it pins.
+    .venv-newest) echo "test,demo newest" ;;
+    *) die "no such test venv: $1" ;;
+  esac
+}
+
+# Make the venv NAME ($2) with the Python $1 and install its groups, unless that is already done.
 ensure_venv() {
-  local python=$1 venv="$ONENET_REPO/.venv"
-  local stamp_want stamp_file="$venv/.onenet-stamp"
-  # The stamp names the Python, where it runs, and the pinned requirements (not the whole
-  # pyproject.toml: a lint setting must not cost a reinstall).
-  stamp_want=$("$python" - "$ONENET_REPO/pyproject.toml" "${ONENET_IN_ROOT:-host}" <<'PY'
+  local python=$1 name=$2 venv="$ONENET_REPO/$2"
+  local stamp_want stamp_file="$venv/.onenet-stamp" groups
+  # The stamp names the Python, where it runs, and the venv's dependency groups (not the whole
+  # pyproject.toml: a lint setting, or another venv's pins, must not cost a reinstall).
+  stamp_want=$("$python" - "$ONENET_REPO/pyproject.toml" "${ONENET_IN_ROOT:-host}" "$name" \
+    "$(venv_installs "$name")" <<'PY'
 import hashlib, sys, tomllib
 with open(sys.argv[1], "rb") as file:
     groups = tomllib.load(file)["dependency-groups"]
-pins = hashlib.sha256(repr(sorted(groups.items())).encode()).hexdigest()[:16]
-print(sys.version.split()[0], sys.argv[2], pins)
+used = [(name, groups[name]) for name in sys.argv[4].replace(",", " ").split()]
+pins = hashlib.sha256(repr(used).encode()).hexdigest()[:16]
+print(sys.version.split()[0], sys.argv[2], sys.argv[3], pins)
 PY
 )
   if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp_want" ]; then
     return 0
   fi
   if [ ! -x "$venv/bin/python" ] || ! grep -qF "${ONENET_IN_ROOT:-host}" "$stamp_file" 2>/dev/null; then
-    say "Creating .venv with $("$python" --version)"
+    say "Creating $name with $("$python" --version)"
     rm -rf "$venv"
     "$python" -m venv "$venv"
     printf '%s\n' "${ONENET_IN_ROOT:-host}" >"$stamp_file"
   fi
-  say "Installing the pinned requirements into .venv"
+  say "Installing the pinned requirements into $name"
   "$venv/bin/python" -m pip install --quiet --upgrade pip
-  # test: the harness and the tools; demo: what a real hass process needs (scripts/demo, tests/e2e).
-  (cd "$ONENET_REPO" && "$venv/bin/python" -m pip install --quiet --group test --group demo)
+  for groups in $(venv_installs "$name"); do
+    # shellcheck disable=SC2046  # one --group per name
+    (cd "$ONENET_REPO" && "$venv/bin/python" -m pip install --quiet \
+      $(printf -- '--group %s ' ${groups//,/ }) 2> >(quiet_resolver_notice "$name" >&2))
+  done
+  if [ "$name" = .venv-newest ]; then
+    align_to_release "$venv"
+  fi
   printf '%s\n' "$stamp_want" >"$stamp_file"
+}
+
+# pip's stderr for the venv $1; in .venv-newest without pip's notice that the harness wants other
+# versions: it is made for the previous release and used on the newest knowingly
+# (tests/harness_compat.py).
+quiet_resolver_notice() {
+  if [ "$1" != .venv-newest ]; then
+    cat
+    return 0
+  fi
+  grep -v -e "dependency resolver does not currently" -e "which is incompatible" || true
+}
+
+# Install, in the venv $1, the versions its Home Assistant pins for what is installed.
+align_to_release() {
+  local venv=$1 pins
+  pins=$("$venv/bin/python" "$ONENET_REPO/scripts/lib/release.py" misaligned)
+  [ -z "$pins" ] && return 0
+  # shellcheck disable=SC2086  # one requirement per word
+  "$venv/bin/python" -m pip install --quiet $pins 2> >(quiet_resolver_notice .venv-newest >&2)
 }
 
 # Enter the project's environment; call as: enter_project_env "$0" "$@"
@@ -166,7 +211,8 @@ enter_project_env() {
       run_in_root "$@"
     fi
   fi
-  ensure_venv "$python"
+  ensure_venv "$python" .venv
+  ONENET_BASE_PYTHON=$python
   export VIRTUAL_ENV="$ONENET_REPO/.venv"
   export PATH="$VIRTUAL_ENV/bin:$PATH"
 }
