@@ -21,7 +21,6 @@ import serialx
 
 from emulator.edp import ConnReq, ConnResp, Decoder, Message, encode
 from emulator.module import ModuleEmulator
-from emulator.platform import PlatformEmulator
 
 TIMEOUT = 5.0
 """Longest wait for any expected byte; a failing test fails, it does not hang."""
@@ -168,23 +167,3 @@ async def attached(module: ModuleEmulator, *, echo: bool = False) -> AsyncIterat
         yield client
     finally:
         await client.close()
-
-
-@contextlib.asynccontextmanager
-async def platform_running(**kwargs: Any) -> AsyncIterator[PlatformEmulator]:
-    """The platform emulator on 127.0.0.1, stopped on exit."""
-    platform = PlatformEmulator(**kwargs)
-    await platform.start()
-    try:
-        yield platform
-    finally:
-        await platform.stop()
-
-
-@contextlib.asynccontextmanager
-async def cloud_module(platform: PlatformEmulator, **kwargs: Any) -> AsyncIterator[ModuleEmulator]:
-    """A module wired to `platform` over real HTTP and EDP."""
-    async with running(
-        platform_http_url=platform.http_url, edp_port=platform.edp_port, **kwargs
-    ) as module:
-        yield module

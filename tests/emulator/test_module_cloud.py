@@ -22,15 +22,7 @@ from emulator.edp import (
 from emulator.module import ConnectMode, Dialect, ModuleConfig
 from emulator.platform import DEFAULT_MASTER_KEY, DEFAULT_PROJECT_ID, SaveAckForm
 
-from .module_support import (
-    EdpPeer,
-    SerialClient,
-    attached,
-    cloud_module,
-    framed,
-    platform_running,
-    running,
-)
+from .module_support import EdpPeer, SerialClient, attached, framed, running
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -66,77 +58,62 @@ async def online_device(
 # --- AT+CIOTINIT ------------------------------------------------------------------------------
 
 
-async def test_init_creates_the_device_and_its_key() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await port.ask(MKEY, MKEY_OK)
-        await port.ask("AT+CIOTINIT", framed("+OK"))
-        device_id, key = module.stored.device_id, module.stored.device_key
-        assert device_id is not None
-        assert key is not None
-        assert platform.store.device(device_id) is not None
-        granted = platform.store.key_devices(key)
-        assert granted is not None
-        assert device_id in granted
-        await port.ask("AT+CIOT?", framed("+OK"))
-        await port.ask("AT+CIOTID?", framed(f"+OK={device_id}"))
-        await port.ask("AT+CIOTKEY?", framed(f"+OK={key}"))
+async def test_init_creates_the_device_and_its_key(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await port.ask(MKEY, MKEY_OK)
+    await port.ask("AT+CIOTINIT", framed("+OK"))
+    device_id, key = module.stored.device_id, module.stored.device_key
+    assert device_id is not None
+    assert key is not None
+    assert platform.store.device(device_id) is not None
+    granted = platform.store.key_devices(key)
+    assert granted is not None
+    assert device_id in granted
+    await port.ask("AT+CIOT?", framed("+OK"))
+    await port.ask("AT+CIOTID?", framed(f"+OK={device_id}"))
+    await port.ask("AT+CIOTKEY?", framed(f"+OK={key}"))
 
 
-async def test_init_with_everything_stored_only_checks_the_device() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await provision(port)
-        first = module.stored.device_id
-        await port.ask("AT+CIOTINIT", framed("+OK"))
-        assert module.stored.device_id == first
-        assert platform.store.device_ids() == [first]
+async def test_init_with_everything_stored_only_checks_the_device(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await provision(port)
+    first = module.stored.device_id
+    await port.ask("AT+CIOTINIT", framed("+OK"))
+    assert module.stored.device_id == first
+    assert platform.store.device_ids() == [first]
 
 
-async def test_init_recreates_a_device_deleted_on_the_platform() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await provision(port)
-        first, first_key = module.stored.device_id, module.stored.device_key
-        assert first is not None
-        assert platform.store.delete_device(first)
-        await port.ask("AT+CIOTINIT", framed("+OK"))
-        # The platform emulator may hand out the freed id again; the key is new either way.
-        assert module.stored.device_key not in {None, first_key}
-        assert platform.store.device_ids() == [module.stored.device_id]
+async def test_init_recreates_a_device_deleted_on_the_platform(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await provision(port)
+    first, first_key = module.stored.device_id, module.stored.device_key
+    assert first is not None
+    assert platform.store.delete_device(first)
+    await port.ask("AT+CIOTINIT", framed("+OK"))
+    # The platform emulator may hand out the freed id again; the key is new either way.
+    assert module.stored.device_key not in {None, first_key}
+    assert platform.store.device_ids() == [module.stored.device_id]
 
 
-async def test_init_recreates_when_only_the_key_is_missing() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await provision(port)
-        await port.ask("AT+CIOTKEYC", framed("+OK"))
-        await port.ask("AT+CIOTINIT", framed("+OK"))
-        await port.ask("AT+CIOT?", framed("+OK"))
-        assert len(platform.store.device_ids()) == 2
+async def test_init_recreates_when_only_the_key_is_missing(
+    platform: PlatformEmulator, port: SerialClient
+) -> None:
+    await provision(port)
+    await port.ask("AT+CIOTKEYC", framed("+OK"))
+    await port.ask("AT+CIOTINIT", framed("+OK"))
+    await port.ask("AT+CIOT?", framed("+OK"))
+    assert len(platform.store.device_ids()) == 2
 
 
-async def test_init_refused_by_the_platform_is_112() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await port.ask("AT+CIOTMKEY=not-the-master-key", framed("+OK=not-the-master-key"))
-        await port.ask("AT+CIOTINIT", framed("+ERR=-112"))
-        assert platform.store.device_ids() == []
+async def test_init_refused_by_the_platform_is_112(
+    platform: PlatformEmulator, port: SerialClient
+) -> None:
+    await port.ask("AT+CIOTMKEY=not-the-master-key", framed("+OK=not-the-master-key"))
+    await port.ask("AT+CIOTINIT", framed("+ERR=-112"))
+    assert platform.store.device_ids() == []
 
 
 async def test_init_without_a_platform_is_101() -> None:
@@ -151,77 +128,58 @@ async def test_init_without_a_platform_is_101() -> None:
         await port.ask("AT+CIOTINIT", framed("+ERR=-101"))
 
 
-async def test_init_without_radio_is_100() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await port.ask(MKEY, MKEY_OK)
-        await module.set_network(up=False)
-        await port.ask("AT+CIOTINIT", framed("+ERR=-100"))
-        await port.ask("AT+CSQ", framed("+CSQ: 99,99", "OK"))
+async def test_init_without_radio_is_100(module: ModuleEmulator, port: SerialClient) -> None:
+    await port.ask(MKEY, MKEY_OK)
+    await module.set_network(up=False)
+    await port.ask("AT+CIOTINIT", framed("+ERR=-100"))
+    await port.ask("AT+CSQ", framed("+CSQ: 99,99", "OK"))
 
 
 # --- AT+CIOTSTART / STATUS / QUIT ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("encrypt", [0, 1])
-async def test_mode_0_logs_in_with_the_stored_device(encrypt: int) -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await provision(port)
-        assert module.mode is ConnectMode.STORED
-        await port.ask(f"AT+CIOTSTART={encrypt}", framed("+OK"))
-        device_id = module.stored.device_id
-        assert device_id is not None
-        await platform.wait_online(device_id)
-        await port.ask("AT+CIOTSTATUS", framed("+OK=device_up"))
-        await port.ask("AT+CIOTSTART=0", framed("+ERR=-106"))  # no second link while up
-        await port.ask("AT+CIOTQUIT", framed("+OK"))
-        await platform.wait_online(device_id, online=False)
-        await port.ask("AT+CIOTSTATUS", framed("+OK=Device_down"))
-        await port.ask("AT+CIOTQUIT", framed("+ERR=-111"))
+async def test_mode_0_logs_in_with_the_stored_device(
+    encrypt: int, platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await provision(port)
+    assert module.mode is ConnectMode.STORED
+    await port.ask(f"AT+CIOTSTART={encrypt}", framed("+OK"))
+    device_id = module.stored.device_id
+    assert device_id is not None
+    await platform.wait_online(device_id)
+    await port.ask("AT+CIOTSTATUS", framed("+OK=device_up"))
+    await port.ask("AT+CIOTSTART=0", framed("+ERR=-106"))  # no second link while up
+    await port.ask("AT+CIOTQUIT", framed("+OK"))
+    await platform.wait_online(device_id, online=False)
+    await port.ask("AT+CIOTSTATUS", framed("+OK=Device_down"))
+    await port.ask("AT+CIOTQUIT", framed("+ERR=-111"))
 
 
 @pytest.mark.parametrize("encrypt", [0, 1])
-async def test_mode_1_logs_in_with_the_master_key(encrypt: int) -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await online_device(platform, module, port, encrypt)
+async def test_mode_1_logs_in_with_the_master_key(
+    encrypt: int, platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await online_device(platform, module, port, encrypt)
 
 
-async def test_start_without_a_parameter_starts_in_plaintext() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        device_id = platform.create_device("m6311")
-        await port.ask(f'AT+CIOTCONNECTPARA=1,"{device_id}","{DEFAULT_MASTER_KEY}"', framed("+OK"))
-        await port.ask("AT+CIOTSTART", framed("+OK"))
-        await platform.wait_online(device_id)
+async def test_start_without_a_parameter_starts_in_plaintext(
+    platform: PlatformEmulator, port: SerialClient
+) -> None:
+    device_id = platform.create_device("m6311")
+    await port.ask(f'AT+CIOTCONNECTPARA=1,"{device_id}","{DEFAULT_MASTER_KEY}"', framed("+OK"))
+    await port.ask("AT+CIOTSTART", framed("+OK"))
+    await platform.wait_online(device_id)
 
 
 @pytest.mark.parametrize("encrypt", [0, 1])
-async def test_mode_2_logs_in_with_project_and_auth_info(encrypt: int) -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        device_id = platform.create_device("sim", auth_info='{"SYS":"DcvGb46z="}')
-        await port.ask(
-            f'AT+CIOTCONNECTPARA=2,"{DEFAULT_PROJECT_ID}","SYS","DcvGb46z="', framed("+OK")
-        )
-        await port.ask(f"AT+CIOTSTART={encrypt}", framed("+OK"))
-        await platform.wait_online(device_id)
+async def test_mode_2_logs_in_with_project_and_auth_info(
+    encrypt: int, platform: PlatformEmulator, port: SerialClient
+) -> None:
+    device_id = platform.create_device("sim", auth_info='{"SYS":"DcvGb46z="}')
+    await port.ask(f'AT+CIOTCONNECTPARA=2,"{DEFAULT_PROJECT_ID}","SYS","DcvGb46z="', framed("+OK"))
+    await port.ask(f"AT+CIOTSTART={encrypt}", framed("+OK"))
+    await platform.wait_online(device_id)
 
 
 @pytest.mark.parametrize(
@@ -233,17 +191,14 @@ async def test_mode_2_logs_in_with_project_and_auth_info(encrypt: int) -> None:
         '2,"1","SYS","DcvGb46z="',
     ],
 )
-async def test_a_login_the_platform_refuses_is_109(params: str) -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        device = platform.create_device("sim", auth_info='{"SYS":"DcvGb46z="}')
-        filled = params.format(device=device, mkey=DEFAULT_MASTER_KEY, project=DEFAULT_PROJECT_ID)
-        await port.ask(f"AT+CIOTCONNECTPARA={filled}", framed("+OK"))
-        await port.ask("AT+CIOTSTART=1", framed("+ERR=-109"))
-        assert not module.online
+async def test_a_login_the_platform_refuses_is_109(
+    params: str, platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device = platform.create_device("sim", auth_info='{"SYS":"DcvGb46z="}')
+    filled = params.format(device=device, mkey=DEFAULT_MASTER_KEY, project=DEFAULT_PROJECT_ID)
+    await port.ask(f"AT+CIOTCONNECTPARA={filled}", framed("+OK"))
+    await port.ask("AT+CIOTSTART=1", framed("+ERR=-109"))
+    assert not module.online
 
 
 async def test_start_without_an_edp_server_is_109() -> None:
@@ -255,27 +210,22 @@ async def test_start_without_an_edp_server_is_109() -> None:
         await port.ask("AT+CIOTSTART=0", framed("+ERR=-109"))
 
 
-async def test_start_without_radio_is_109() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await module.set_network(up=False)
-        await port.ask('AT+CIOTCONNECTPARA=1,"1","k"', framed("+OK"))
-        await port.ask("AT+CIOTSTART=0", framed("+ERR=-109"))
+async def test_start_without_radio_is_109(module: ModuleEmulator, port: SerialClient) -> None:
+    await module.set_network(up=False)
+    await port.ask('AT+CIOTCONNECTPARA=1,"1","k"', framed("+OK"))
+    await port.ask("AT+CIOTSTART=0", framed("+ERR=-109"))
 
 
-async def test_connect_ok_dialect_prints_connect_ok_after_start() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform, dialect=Dialect.CONNECT_OK | Dialect.STATUS_NUMERIC) as module,
-        attached(module) as port,
-    ):
-        device_id = platform.create_device("m6311")
-        await port.ask(f'AT+CIOTCONNECTPARA=1,"{device_id}","{DEFAULT_MASTER_KEY}"', framed("+OK"))
-        await port.ask("AT+CIOTSTART=0", framed("+OK", "CONNECT OK"))
-        await port.ask("AT+CIOTSTATUS", framed("+CIOTSTATUS: 1", "+OK"))
+@pytest.mark.parametrize(
+    "module_options", [{"dialect": Dialect.CONNECT_OK | Dialect.STATUS_NUMERIC}]
+)
+async def test_connect_ok_dialect_prints_connect_ok_after_start(
+    platform: PlatformEmulator, port: SerialClient
+) -> None:
+    device_id = platform.create_device("m6311")
+    await port.ask(f'AT+CIOTCONNECTPARA=1,"{device_id}","{DEFAULT_MASTER_KEY}"', framed("+OK"))
+    await port.ask("AT+CIOTSTART=0", framed("+OK", "CONNECT OK"))
+    await port.ask("AT+CIOTSTATUS", framed("+CIOTSTATUS: 1", "+OK"))
 
 
 async def test_the_login_announces_the_idle_limit_as_keepalive() -> None:
@@ -296,33 +246,28 @@ async def test_the_login_announces_the_idle_limit_as_keepalive() -> None:
 
 
 @pytest.mark.parametrize("encrypt", [0, 1])
-async def test_dat_stores_records_and_acknowledges_msg_ids(encrypt: int) -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        device_id = await online_device(platform, module, port, encrypt)
-        await port.ask('AT+CIOTDAT=0,3,"te,,22.5;hy,,35%;pm,,89"', framed("+OK"))
-        point = await platform.wait_datapoint(device_id, "pm")
-        assert point.value == 89
-        await port.ask(
-            'AT+CIOTDAT=65535,1,"te,2016-01-01 00:00:00,10.5;"',
-            framed("+OK", "SAVE succ!msg:65535"),
-        )
-        stored = await platform.wait_datapoint(device_id, "te", after=1)
-        assert (stored.at, stored.value) == ("2016-01-01 00:00:00", 10.5)
-        assert [p.value for p in platform.datapoints(device_id, "hy")] == ["35%"]
+async def test_dat_stores_records_and_acknowledges_msg_ids(
+    encrypt: int, platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device_id = await online_device(platform, module, port, encrypt)
+    await port.ask('AT+CIOTDAT=0,3,"te,,22.5;hy,,35%;pm,,89"', framed("+OK"))
+    point = await platform.wait_datapoint(device_id, "pm")
+    assert point.value == 89
+    await port.ask(
+        'AT+CIOTDAT=65535,1,"te,2016-01-01 00:00:00,10.5;"',
+        framed("+OK", "SAVE succ!msg:65535"),
+    )
+    stored = await platform.wait_datapoint(device_id, "te", after=1)
+    assert (stored.at, stored.value) == ("2016-01-01 00:00:00", 10.5)
+    assert [p.value for p in platform.datapoints(device_id, "hy")] == ["35%"]
 
 
-async def test_json_saveacks_are_reported_too() -> None:
-    async with (
-        platform_running(saveack_form=SaveAckForm.JSON) as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await online_device(platform, module, port)
-        await port.ask('AT+CIOTDAT=12,1,"a,,1"', framed("+OK", "SAVE succ!msg:12"))
+@pytest.mark.parametrize("platform_options", [{"saveack_form": SaveAckForm.JSON}])
+async def test_json_saveacks_are_reported_too(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await online_device(platform, module, port)
+    await port.ask('AT+CIOTDAT=12,1,"a,,1"', framed("+OK", "SAVE succ!msg:12"))
 
 
 async def test_dat_packet_is_split_string_with_its_msg_id() -> None:
@@ -337,94 +282,79 @@ async def test_dat_packet_is_split_string_with_its_msg_id() -> None:
     await peer.stop()
 
 
-async def test_dat_failing_on_the_link_is_110() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform, cloud_latency=0.5) as module,
-        attached(module, echo=True) as port,
-    ):
-        await port.ask("ATE0", b"ATE0\r\n" + framed("OK"))
-        await online_device(platform, module, port)
-        await port.ask("ATE1", framed("OK"))
-        line = 'AT+CIOTDAT=0,1,"a,,1"'
-        port.send(line)
-        await port.expect(line.encode() + b"\r\n")  # the module has it, and waits on the network
-        await module.drop_cloud()
-        await port.expect(framed("+ERR=-110"))
+@pytest.mark.parametrize("module_options", [{"cloud_latency": 0.5}])
+async def test_dat_failing_on_the_link_is_110(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await online_device(platform, module, port)
+    await port.ask("ATE1", framed("OK"))
+    line = 'AT+CIOTDAT=0,1,"a,,1"'
+    port.send(line)
+    await port.expect(line.encode() + b"\r\n")  # the module has it, and waits on the network
+    await module.drop_cloud()
+    await port.expect(framed("+ERR=-110"))
 
 
 # --- binary -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("encrypt", [0, 1])
-async def test_binary_upload_in_chunks(encrypt: int) -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        device_id = await online_device(platform, module, port, encrypt)
-        await port.ask("AT+CIOTBINSET=5,image,4", framed("+OK"))
-        await port.ask('AT+CIOTBINSEND=2,"01aa"', framed("+OK"))
-        await port.ask("AT+CIOTBINSEND=3,55FF00", framed("+ERR=-108"))  # past the total
-        await port.ask("AT+CIOTBINSEND=3,55FF", framed("+ERR=-108"))  # bin_len is not 2
-        await port.ask("AT+CIOTBINSEND=2,55FG", framed("+ERR=-108"))
-        await port.ask("AT+CIOTBINEND", framed("+ERR=-107"))  # not all there: upload dropped
-        await port.ask("AT+CIOTBINSET=5,image,4", framed("+OK"))
-        await port.ask('AT+CIOTBINSEND=2,"01aa"', framed("+OK"))
-        await port.ask("AT+CIOTBINSEND=2,55FF", framed("+OK", "BIN SEND OVER!", "SAVE succ!msg:5"))
-        await port.ask("AT+CIOTBINSEND=1,00", framed("+ERR=-106"))  # already complete
-        await port.ask("AT+CIOTBINEND", framed("+OK="))
-        point = await platform.wait_datapoint(device_id, "image")
-        assert (point.descriptor, point.data) == ({"ds_id": "image"}, b"\x01\xaa\x55\xff")
+async def test_binary_upload_in_chunks(
+    encrypt: int, platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device_id = await online_device(platform, module, port, encrypt)
+    await port.ask("AT+CIOTBINSET=5,image,4", framed("+OK"))
+    await port.ask('AT+CIOTBINSEND=2,"01aa"', framed("+OK"))
+    await port.ask("AT+CIOTBINSEND=3,55FF00", framed("+ERR=-108"))  # past the total
+    await port.ask("AT+CIOTBINSEND=3,55FF", framed("+ERR=-108"))  # bin_len is not 2
+    await port.ask("AT+CIOTBINSEND=2,55FG", framed("+ERR=-108"))
+    await port.ask("AT+CIOTBINEND", framed("+ERR=-107"))  # not all there: upload dropped
+    await port.ask("AT+CIOTBINSET=5,image,4", framed("+OK"))
+    await port.ask('AT+CIOTBINSEND=2,"01aa"', framed("+OK"))
+    await port.ask("AT+CIOTBINSEND=2,55FF", framed("+OK", "BIN SEND OVER!", "SAVE succ!msg:5"))
+    await port.ask("AT+CIOTBINSEND=1,00", framed("+ERR=-106"))  # already complete
+    await port.ask("AT+CIOTBINEND", framed("+OK="))
+    point = await platform.wait_datapoint(device_id, "image")
+    assert (point.descriptor, point.data) == ({"ds_id": "image"}, b"\x01\xaa\x55\xff")
 
 
-async def test_binsend_after_the_link_dropped_is_105() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await online_device(platform, module, port)
-        await port.ask("AT+CIOTBINSET=0,image,2", framed("+OK"))
-        await module.drop_cloud()
-        await port.ask("AT+CIOTBINSEND=2,0102", framed("+ERR=-105"))
-        await port.ask("AT+CIOTBINEND", framed("+ERR=-107"))
+async def test_binsend_after_the_link_dropped_is_105(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await online_device(platform, module, port)
+    await port.ask("AT+CIOTBINSET=0,image,2", framed("+OK"))
+    await module.drop_cloud()
+    await port.ask("AT+CIOTBINSEND=2,0102", framed("+ERR=-105"))
+    await port.ask("AT+CIOTBINEND", framed("+ERR=-107"))
 
 
 # --- AT+CIOTSEND ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("encrypt", [0, 1])
-async def test_send_is_start_dat_quit_in_one(encrypt: int) -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await provision(port)
-        device_id = module.stored.device_id
-        assert device_id is not None
-        await port.ask(
-            f'AT+CIOTSEND={encrypt},361,3,"teet1,,22.5;teet2,,35%;teet3,,89"',
-            framed("SAVE succ!msg:361", "+OK"),
-        )
-        assert not module.online
-        point = await platform.wait_datapoint(device_id, "teet3")
-        assert point.value == 89
-        await port.ask('AT+CIOTSEND=0,0,1,"teet1,,1"', framed("+OK"))
-        await platform.wait_datapoint(device_id, "teet1", after=1)
+async def test_send_is_start_dat_quit_in_one(
+    encrypt: int, platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await provision(port)
+    device_id = module.stored.device_id
+    assert device_id is not None
+    await port.ask(
+        f'AT+CIOTSEND={encrypt},361,3,"teet1,,22.5;teet2,,35%;teet3,,89"',
+        framed("SAVE succ!msg:361", "+OK"),
+    )
+    assert not module.online
+    point = await platform.wait_datapoint(device_id, "teet3")
+    assert point.value == 89
+    await port.ask('AT+CIOTSEND=0,0,1,"teet1,,1"', framed("+OK"))
+    await platform.wait_datapoint(device_id, "teet1", after=1)
 
 
-async def test_send_while_online_is_106() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await online_device(platform, module, port)
-        await port.ask('AT+CIOTSEND=0,0,1,"a,,1"', framed("+ERR=-106"))
-        assert module.online
+async def test_send_while_online_is_106(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await online_device(platform, module, port)
+    await port.ask('AT+CIOTSEND=0,0,1,"a,,1"', framed("+ERR=-106"))
+    assert module.online
 
 
 async def test_send_without_an_edp_server_is_109() -> None:
@@ -474,15 +404,16 @@ async def test_send_when_the_platform_hung_up_first_is_111() -> None:
         (Dialect.PLAIN_RESULT, "OK"),
     ],
 )
-async def test_ping_answered_by_the_platform(dialect: Dialect, answer: str) -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await online_device(platform, module, port)
-        module.set_dialect(dialect)
-        await port.ask("AT+CIOTPING", framed(answer))
+async def test_ping_answered_by_the_platform(
+    dialect: Dialect,
+    answer: str,
+    platform: PlatformEmulator,
+    module: ModuleEmulator,
+    port: SerialClient,
+) -> None:
+    await online_device(platform, module, port)
+    module.set_dialect(dialect)
+    await port.ask("AT+CIOTPING", framed(answer))
 
 
 async def test_ping_without_an_answer_is_err() -> None:
@@ -501,32 +432,29 @@ async def test_ping_without_an_answer_is_err() -> None:
 
 
 @pytest.mark.parametrize(
-    ("dialect", "prefix"), [(Dialect.DOCUMENTED, b"+IOTCMD="), (Dialect.CIOTCMD, b"+CIOTCMD:")]
+    ("module_options", "prefix"),
+    [({"dialect": Dialect.DOCUMENTED}, b"+IOTCMD="), ({"dialect": Dialect.CIOTCMD}, b"+CIOTCMD:")],
+    ids=["documented", "ciotcmd"],
 )
-async def test_platform_commands_are_printed_and_answered(dialect: Dialect, prefix: bytes) -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform, dialect=dialect) as module,
-        attached(module) as port,
-    ):
-        device_id = await online_device(platform, module, port)
-        body = "开灯,on;1".encode()
-        uuid = await platform.send_command(device_id, body)
-        assert len(body) == 11  # bytes, not characters
-        await port.expect(framed(prefix + b"11," + body))
-        assert await platform.wait_command_response(uuid) == b""
+async def test_platform_commands_are_printed_and_answered(
+    prefix: bytes, platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device_id = await online_device(platform, module, port)
+    body = "开灯,on;1".encode()
+    uuid = await platform.send_command(device_id, body)
+    assert len(body) == 11  # bytes, not characters
+    await port.expect(framed(prefix + b"11," + body))
+    assert await platform.wait_command_response(uuid) == b""
 
 
-async def test_the_command_reply_is_configurable() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform, config=ModuleConfig(cmd_reply=b"ok")) as module,
-        attached(module) as port,
-    ):
-        device_id = await online_device(platform, module, port, encrypt=1)
-        uuid = await platform.send_command(device_id, b"x")
-        await port.expect(framed("+IOTCMD=1,x"))
-        assert await platform.wait_command_response(uuid) == b"ok"
+@pytest.mark.parametrize("module_options", [{"config": ModuleConfig(cmd_reply=b"ok")}])
+async def test_the_command_reply_is_configurable(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device_id = await online_device(platform, module, port, encrypt=1)
+    uuid = await platform.send_command(device_id, b"x")
+    await port.expect(framed("+IOTCMD=1,x"))
+    assert await platform.wait_command_response(uuid) == b"ok"
 
 
 async def test_the_link_drops_after_the_idle_limit() -> None:
@@ -543,34 +471,30 @@ async def test_the_link_drops_after_the_idle_limit() -> None:
     await peer.stop()
 
 
-async def test_traffic_keeps_the_link_up() -> None:
-    config = ModuleConfig(idle_timeout=0.4)
-    async with (
-        platform_running() as platform,
-        cloud_module(platform, config=config, cloud_latency=0.15) as module,
-        attached(module) as port,
-    ):
-        device_id = await online_device(platform, module, port)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        for _ in range(4):  # each ping waits 0.15 s of latency, then restarts the idle time
-            await port.ask("AT+CIOTPING", framed("+OK PING succ!"))
-        assert loop.time() - started > config.idle_timeout
-        assert platform.is_online(device_id)
-        await port.ask("AT+CIOTSTATUS", framed("+OK=device_up"))
+@pytest.mark.parametrize(
+    "module_options", [{"config": ModuleConfig(idle_timeout=0.4), "cloud_latency": 0.15}]
+)
+async def test_traffic_keeps_the_link_up(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device_id = await online_device(platform, module, port)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for _ in range(4):  # each ping waits 0.15 s of latency, then restarts the idle time
+        await port.ask("AT+CIOTPING", framed("+OK PING succ!"))
+    assert loop.time() - started > module.config.idle_timeout
+    assert platform.is_online(device_id)
+    await port.ask("AT+CIOTSTATUS", framed("+OK=device_up"))
 
 
-async def test_a_platform_hang_up_takes_the_link_down() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        device_id = await online_device(platform, module, port)
-        assert await platform.kick(device_id, 1)
-        await platform.wait_online(device_id, online=False)
-        await port.ask("AT+CIOTPING", framed("+ERR"))
-        await port.ask("AT+CIOTSTATUS", framed("+OK=Device_down"))
+async def test_a_platform_hang_up_takes_the_link_down(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device_id = await online_device(platform, module, port)
+    assert await platform.kick(device_id, 1)
+    await platform.wait_online(device_id, online=False)
+    await port.ask("AT+CIOTPING", framed("+ERR"))
+    await port.ask("AT+CIOTSTATUS", framed("+OK=Device_down"))
 
 
 # --- EDP failures the platform emulator does not make ------------------------------------------
@@ -661,34 +585,28 @@ async def test_send_whose_link_drops_before_the_ack_is_110_at_once() -> None:
     await peer.stop()
 
 
-async def test_every_cloud_operation_pays_the_cellular_latency() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform, cloud_latency=0.2) as module,
-        attached(module) as port,
-    ):
-        await port.ask(MKEY, MKEY_OK)  # local: no latency
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        await port.ask("AT+CIOTINIT", framed("+OK"))  # POST /devices, POST /keys
-        assert loop.time() - started >= 0.4
-        await port.ask("AT+CIOTCONNECTPARA=0", framed("+OK"))
-        started = loop.time()
-        await port.ask('AT+CIOTSEND=0,0,1,"a,,1"', framed("+OK"))  # login, data
-        assert loop.time() - started >= 0.4
+@pytest.mark.parametrize("module_options", [{"cloud_latency": 0.2}])
+async def test_every_cloud_operation_pays_the_cellular_latency(port: SerialClient) -> None:
+    await port.ask(MKEY, MKEY_OK)  # local: no latency
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await port.ask("AT+CIOTINIT", framed("+OK"))  # POST /devices, POST /keys
+    assert loop.time() - started >= 0.4
+    await port.ask("AT+CIOTCONNECTPARA=0", framed("+OK"))
+    started = loop.time()
+    await port.ask('AT+CIOTSEND=0,0,1,"a,,1"', framed("+OK"))  # login, data
+    assert loop.time() - started >= 0.4
 
 
-async def test_a_json_saveack_after_a_binary_names_the_binary_msg_id() -> None:
-    async with (
-        platform_running(saveack_form=SaveAckForm.JSON_FOR_BINARY) as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        await online_device(platform, module, port)
-        await port.ask('AT+CIOTDAT=2,1,"a,,1"', framed("+OK", "SAVE succ!msg:2"))
-        await port.ask("AT+CIOTBINSET=3,bin1,1", framed("+OK"))
-        await port.ask("AT+CIOTBINSEND=1,7F", framed("+OK", "BIN SEND OVER!", "SAVE succ!msg:3"))
-        await port.ask("AT+CIOTBINEND", framed("+OK="))
+@pytest.mark.parametrize("platform_options", [{"saveack_form": SaveAckForm.JSON_FOR_BINARY}])
+async def test_a_json_saveack_after_a_binary_names_the_binary_msg_id(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    await online_device(platform, module, port)
+    await port.ask('AT+CIOTDAT=2,1,"a,,1"', framed("+OK", "SAVE succ!msg:2"))
+    await port.ask("AT+CIOTBINSET=3,bin1,1", framed("+OK"))
+    await port.ask("AT+CIOTBINSEND=1,7F", framed("+OK", "BIN SEND OVER!", "SAVE succ!msg:3"))
+    await port.ask("AT+CIOTBINEND", framed("+OK="))
 
 
 async def test_the_wire_bytes_match_the_edp_document() -> None:
@@ -758,13 +676,10 @@ async def test_a_reboot_during_a_login_closes_the_connection() -> None:
     await peer.stop()
 
 
-async def test_an_ack_faster_than_the_answer_still_follows_it() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        device_id = await online_device(platform, module, port)
-        module.delay_answers(0.3)  # the SAVEACK arrives while `+OK` is held back
-        await port.ask('AT+CIOTDAT=77,1,"a,,1"', framed("+OK", "SAVE succ!msg:77"))
-        assert platform.datapoints(device_id, "a")
+async def test_an_ack_faster_than_the_answer_still_follows_it(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device_id = await online_device(platform, module, port)
+    module.delay_answers(0.3)  # the SAVEACK arrives while `+OK` is held back
+    await port.ask('AT+CIOTDAT=77,1,"a,,1"', framed("+OK", "SAVE succ!msg:77"))
+    assert platform.datapoints(device_id, "a")

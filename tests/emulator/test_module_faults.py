@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
@@ -11,14 +12,11 @@ import pytest
 from emulator.module import ConnectMode
 from emulator.platform import DEFAULT_MASTER_KEY
 
-from .module_support import (
-    SerialClient,
-    attached,
-    cloud_module,
-    framed,
-    platform_running,
-    running,
-)
+from .module_support import SerialClient, attached, framed, running
+
+if TYPE_CHECKING:
+    from emulator.module import ModuleEmulator
+    from emulator.platform import PlatformEmulator
 
 
 async def test_delayed_answers_come_late_and_echo_does_not() -> None:
@@ -126,26 +124,23 @@ async def test_unplug_drops_the_tcp_client_and_refuses_new_ones() -> None:
 
 
 @pytest.mark.usefixtures("socket_enabled")
-async def test_dropping_the_cloud_link_is_silent_and_takes_the_device_offline() -> None:
-    async with (
-        platform_running() as platform,
-        cloud_module(platform) as module,
-        attached(module) as port,
-    ):
-        device_id = platform.create_device("m6311")
-        await port.ask(f'AT+CIOTCONNECTPARA=1,"{device_id}","{DEFAULT_MASTER_KEY}"', framed("+OK"))
-        await port.ask("AT+CIOTSTART=0", framed("+OK"))
-        await platform.wait_online(device_id)
-        await module.drop_cloud()
-        await platform.wait_online(device_id, online=False)
-        await port.ask("AT+CIOTSTATUS", framed("+OK=Device_down"))
-        await port.ask("AT+CIOTSTART=1", framed("+OK"))  # the module can log in again
-        await module.set_network(up=False)
-        await platform.wait_online(device_id, online=False)
-        await module.set_network(up=True)
-        await port.ask("AT+CIOTSTART=0", framed("+OK"))
-        await module.reboot()
-        await platform.wait_online(device_id, online=False)
+async def test_dropping_the_cloud_link_is_silent_and_takes_the_device_offline(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device_id = platform.create_device("m6311")
+    await port.ask(f'AT+CIOTCONNECTPARA=1,"{device_id}","{DEFAULT_MASTER_KEY}"', framed("+OK"))
+    await port.ask("AT+CIOTSTART=0", framed("+OK"))
+    await platform.wait_online(device_id)
+    await module.drop_cloud()
+    await platform.wait_online(device_id, online=False)
+    await port.ask("AT+CIOTSTATUS", framed("+OK=Device_down"))
+    await port.ask("AT+CIOTSTART=1", framed("+OK"))  # the module can log in again
+    await module.set_network(up=False)
+    await platform.wait_online(device_id, online=False)
+    await module.set_network(up=True)
+    await port.ask("AT+CIOTSTART=0", framed("+OK"))
+    await module.reboot()
+    await platform.wait_online(device_id, online=False)
 
 
 @pytest.mark.usefixtures("socket_enabled")

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from emulator.module import Dialect, ModuleConfig, ModuleEmulator, parse_dialect, wire
-from emulator.module.__main__ import build, describe, parse_args, serve
 
 from .module_support import SerialClient, attached, framed, running
 
@@ -171,40 +170,6 @@ async def test_the_emulator_is_an_async_context_manager() -> None:
         await port.ask("AT", b"AT\r\n" + framed("OK"))
         await port.close()
     assert not module.pty.is_open
-
-
-@pytest.mark.usefixtures("socket_enabled")
-async def test_the_command_line_builds_and_describes_a_module(tmp_path: Path) -> None:
-    args = parse_args(
-        [
-            "--dialect=plain_result",
-            f"--link={tmp_path / 'tty'}",
-            "--tcp-port=0",
-            "--control-port=0",
-            "--idle-timeout=7",
-            "--imei=861234567890123",
-            "--check-baudrate",
-        ]
-    )
-    module = build(args)
-    assert module.config.idle_timeout == 7
-    assert module.config.imei == "861234567890123"
-    assert module.pty.required_baudrate == 115200
-    stop, started = asyncio.Event(), asyncio.Event()
-    task = asyncio.get_running_loop().create_task(serve(module, stop, started))
-    async with asyncio.timeout(5):
-        await started.wait()
-    text = describe(module)
-    assert text.splitlines() == [
-        f"serial: {module.serial_path}",
-        f"link: {tmp_path / 'tty'}",
-        f"tcp: socket://127.0.0.1:{module.tcp_port}",
-        f"control: {module.control_url}",
-    ]
-    async with attached(module, echo=True) as port:
-        await port.ask("AT+CIOTID?", b"AT+CIOTID?\r\n" + framed("ERROR"))
-    stop.set()
-    await task
 
 
 async def test_only_the_newest_output_is_kept_for_inspection(

@@ -239,14 +239,28 @@ async def test_socket_url_serves_the_same_module(tmp_path: Path) -> None:
 async def test_options_reach_the_module(tmp_path: Path) -> None:
     dialect = Dialect.PLAIN_RESULT | Dialect.CR_ONLY
     async with pair_running(
-        tmp_path, dialect=dialect, latency=0.25, imei="860000000000001", control_port=None
+        tmp_path,
+        dialect=dialect,
+        latency=0.25,
+        imei="860000000000001",
+        control_port=None,
+        check_baudrate=True,
     ) as pair:
         assert pair.module.dialect == dialect
         assert pair.module.config.cloud_latency == 0.25
         assert pair.module.config.imei == "860000000000001"
+        assert pair.module.pty.required_baudrate == 115200
         assert pair.info.dialect == ["plain_result", "cr_only"]
         assert pair.info.control_url is None
         assert "Control API" not in render(pair.info)
+
+
+async def test_options_reach_the_platform(tmp_path: Path) -> None:
+    async with pair_running(tmp_path, master_key="k", project_id="7") as pair:
+        platform = pair.platform
+        assert (platform.master_key, platform.project_id) == ("k", "7")
+        assert platform.host == "127.0.0.1"
+        assert pair.info.modes[2].fields["project_id"] == "7"
 
 
 # --- restarts and stops -------------------------------------------------------------------------
@@ -369,6 +383,10 @@ def test_options_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
             "--check-baudrate",
             "--baudrate",
             "9600",
+            "--http-port",
+            "8080",
+            "--edp-port",
+            "8760",
         ]
     )
     options = options_from(args)
@@ -384,6 +402,7 @@ def test_options_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert (options.auth_key, options.auth_value) == ("ICCID", "v")
     assert options.check_baudrate
     assert options.baudrate == 9600
+    assert (options.http_port, options.edp_port) == (8080, 8760)
 
 
 @pytest.mark.parametrize(
