@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import ipaddress
+import os
 import signal
 import sys
 
-from .stack import DEMO_ENTITIES, DEMO_USER, DemoError, DemoOptions, DemoStack
+from .stack import DEMO_ENTITIES, DEMO_USER, HOST, DemoError, DemoOptions, DemoStack
+
+LISTEN_VARIABLE = "ONENET_DEMO_HOST"
+"""The environment variable that gives --listen its default."""
+
+DESCRIPTION = f"""\
+Both emulators and a real Home Assistant with the integration set up against the
+emulated module, a demo user and demo entities forwarded to the emulated platform.
+Prints the addresses and the demo user's password; Ctrl-C stops everything.
+
+Everything listens on {HOST} only, this machine. --listen 0.0.0.0 lets other
+machines reach Home Assistant (and log in with the printed password); the emulators
+stay on {HOST}.
+"""
 
 
 def _say(text: str) -> None:
@@ -14,13 +30,46 @@ def _say(text: str) -> None:
     sys.stderr.flush()
 
 
-async def run() -> int:
+def _ip_address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        msg = f"not an IP address: {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="scripts/demo",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--listen",
+        type=_ip_address,
+        default=os.environ.get(LISTEN_VARIABLE) or HOST,
+        metavar="ADDRESS",
+        help=f"the IP address Home Assistant listens on (${LISTEN_VARIABLE}, else {HOST})",
+    )
+    return parser.parse_args(argv)
+
+
+def _where(stack: DemoStack) -> str:
+    """Home Assistant's address, and every address it listens on when it does."""
+    host = stack.options.hass_host
+    if ipaddress.ip_address(host).is_unspecified:
+        return f"{stack.hass_url}  (listening on {host}: every address)"
+    return stack.hass_url
+
+
+async def run(options: argparse.Namespace) -> int:
     """Start, print, wait for SIGINT or SIGTERM, stop; the exit status."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    stack = DemoStack(DemoOptions(log=_say))
+    stack = DemoStack(DemoOptions(hass_host=options.listen, log=_say))
     starting = asyncio.create_task(stack.start())
     waiting = asyncio.create_task(stop.wait())
     try:
@@ -36,7 +85,7 @@ async def run() -> int:
                     "",
                     "OneNET M6311 demo running; Ctrl-C stops everything.",
                     "",
-                    f"Home Assistant   http://localhost:{stack.options.hass_port}",
+                    f"Home Assistant   {_where(stack)}",
                     f"                 user {DEMO_USER!r}, password {stack.options.password!r}",
                     f"Platform page    {info['web_url']}  (device {stack.device_id})",
                     f"Platform API     {info['http_url']}  (api-key {stack.master_key})",
@@ -62,10 +111,10 @@ async def run() -> int:
     return 0
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     """Entry point."""
-    return asyncio.run(run())
+    return asyncio.run(run(parse_args(argv)))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

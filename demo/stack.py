@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
 import secrets
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 REPO = Path(__file__).resolve().parent.parent
 DOMAIN = "onenet_m6311"
 HOST = "127.0.0.1"
+"""Where the emulators listen, and Home Assistant unless `DemoOptions.hass_host` says otherwise."""
 DEMO_USER = "demo"
 DEMO_ENTITIES = ("input_number.demo_level", "input_boolean.demo_switch", "sensor.demo_level_double")
 START_TIMEOUT = 120.0
@@ -90,6 +92,10 @@ class DemoOptions:
     """Where the demo keeps its state and which ports it uses (0: a free one)."""
 
     state_dir: Path = REPO / ".demo"
+    hass_host: str = HOST
+    """The IP address Home Assistant listens on (its `http:` server_host). Only this machine by
+    default: the demo user's password is printed, and Home Assistant's own default is every
+    address; 0.0.0.0 (or ::) opens it to the network."""
     hass_port: int = DEFAULT_HASS_PORT
     http_port: int = 8875
     edp_port: int = 8876
@@ -143,7 +149,13 @@ class DemoStack:
     @property
     def hass_url(self) -> str:
         """Home Assistant's address as a browser on this machine reaches it."""
-        return f"http://{HOST}:{self.options.hass_port}"
+        return f"http://{_url_host(self.options.hass_host)}:{self.options.hass_port}"
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """The process ID of each running process of the stack ("hass", "emulators")."""
+        processes = {"hass": self._hass_proc, "emulators": self._emulator_proc}
+        return {name: proc.pid for name, proc in processes.items() if proc is not None}
 
     @property
     def master_key(self) -> str:
@@ -184,6 +196,7 @@ class DemoStack:
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         self.hass_output_path.write_bytes(b"")
         await self.start_emulators()
+        self.check_hass_address()
         self.write_config()
         await self.start_hass()
         await self.onboard()
@@ -245,6 +258,23 @@ class DemoStack:
         self.emulator = json.loads(line)
         self.options.log(f"Emulators up: serial port {self.emulator['link_path']}")
 
+    def check_hass_address(self) -> None:
+        """Fail unless Home Assistant can listen on its address and port.
+
+        Home Assistant does not stop when it cannot: it falls back to its previous HTTP settings,
+        for a new configuration its defaults, every address of the machine.
+        """
+        host, port = self.options.hass_host, self.options.hass_port
+        ipv6 = isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
+        with socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET) as sock:
+            # As Home Assistant binds: connections a previous hass left in TIME_WAIT don't count.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as error:
+                msg = f"Home Assistant cannot listen on {host} port {port}: {error.strerror}"
+                raise DemoError(msg) from error
+
     def write_config(self) -> None:
         """configuration.yaml with the demo entities; the integration linked in."""
         if self.options.fresh:
@@ -254,13 +284,12 @@ class DemoStack:
         link = custom / DOMAIN
         if not link.is_symlink():
             link.symlink_to(REPO / "custom_components" / DOMAIN)
-        # Home Assistant asks in the UI to confirm HTTP settings that differ from its defaults,
-        # so the demo's port 8123 is left to the default (all addresses).
-        port = self.options.hass_port
+        # Always written: Home Assistant's default is every address of the machine. Settings
+        # other than the defaults are a trial until confirmed (confirm_http_settings).
         http = (
-            ""
-            if port == DEFAULT_HASS_PORT
-            else f"http:\n  server_host: {HOST}\n  server_port: {port}\n"
+            "http:\n"
+            f"  server_host:\n    - {json.dumps(self.options.hass_host)}\n"
+            f"  server_port: {self.options.hass_port}\n"
         )
         folders = "".join(f"    - {folder}\n" for folder in self.options.allowed_dirs)
         allowed = f"  allowlist_external_dirs:\n{folders}" if folders else ""
@@ -371,8 +400,8 @@ class DemoStack:
         """Confirm the `http:` settings the demo wrote, as the UI asks a person to.
 
         Home Assistant (2026.10 and newer) treats new HTTP settings as a trial and, unless they
-        are confirmed within five minutes, reverts them and restarts. Releases without trials
-        do not know the command; settings equal to the defaults need no confirmation.
+        are confirmed within five minutes, reverts them and restarts: on its defaults, every
+        address of the machine. Releases without trials do not know the command.
         """
         async with self.session.ws_connect(f"{self.hass_url}/api/websocket") as ws:
             await ws.receive_json()  # auth_required
@@ -380,8 +409,10 @@ class DemoStack:
             await ws.receive_json()  # auth_ok
             await ws.send_json({"id": 1, "type": "http/config/promote"})
             answer = await ws.receive_json()
-        if not answer.get("success"):
-            self.options.log(f"HTTP settings: {answer.get('error', {}).get('message')}")
+        error = answer.get("error") or {}
+        if not answer.get("success") and error.get("code") != "unknown_command":
+            msg = f"Home Assistant did not confirm the demo's HTTP settings: {error.get('message')}"
+            raise DemoError(msg)
 
     async def log_in(self) -> None:
         """Get a new access token through the login flow, as the frontend does."""
@@ -556,6 +587,15 @@ class DemoStack:
             if response.status >= 400:  # noqa: PLR2004  # HTTP errors
                 msg = f"control {action}: HTTP {response.status}"
                 raise DemoError(msg)
+
+
+def _url_host(address: str) -> str:
+    """How a URL names the IP address a server listens on: every address, through loopback."""
+    ip = ipaddress.ip_address(address)
+    ipv6 = isinstance(ip, ipaddress.IPv6Address)
+    if ip.is_unspecified:
+        ip = ipaddress.ip_address("::1" if ipv6 else HOST)
+    return f"[{ip}]" if ipv6 else str(ip)
 
 
 def _defaults(form: dict[str, Any]) -> dict[str, Any]:

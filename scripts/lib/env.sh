@@ -166,37 +166,49 @@ PY
     "$python" -m venv "$venv"
     printf '%s\n' "${ONENET_IN_ROOT:-host}" >"$stamp_file"
   fi
-  say "Installing the pinned requirements into $name"
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  mkdir -p "$ONENET_REPO/.cache"
+  : >"$ONENET_REPO/$(pip_log "$name")"
+  say "Installing the pinned requirements into $name (pip's output: $(pip_log "$name"))"
+  pip_install "$name" --upgrade pip
   for groups in $(venv_installs "$name"); do
     # shellcheck disable=SC2046  # one --group per name
-    (cd "$ONENET_REPO" && "$venv/bin/python" -m pip install --quiet \
-      $(printf -- '--group %s ' ${groups//,/ }) 2> >(quiet_resolver_notice "$name" >&2))
+    pip_install "$name" $(printf -- '--group %s ' ${groups//,/ })
   done
   if [ "$name" = .venv-newest ]; then
-    align_to_release "$venv"
+    align_to_release "$name"
   fi
   printf '%s\n' "$stamp_want" >"$stamp_file"
 }
 
-# pip's stderr for the venv $1; in .venv-newest without pip's notice that the harness wants other
-# versions: it is made for the previous release and used on the newest knowingly
-# (tests/harness_compat.py).
-quiet_resolver_notice() {
-  if [ "$1" != .venv-newest ]; then
-    cat
-    return 0
-  fi
-  grep -v -e "dependency resolver does not currently" -e "which is incompatible" || true
+# Where the pip runs that make the venv $1 write their whole output, from the repository root (one
+# log per venv: scripts/test makes two of them at once).
+pip_log() {
+  printf '%s\n' ".cache/${1#.}-pip.log"
 }
 
-# Install, in the venv $1, the versions its Home Assistant pins for what is installed.
+# pip_install NAME ARG...: `pip install ARG...` in the venv NAME, from the repository root (where
+# --group finds pyproject.toml). A first install takes a minute or more; scripts/lib/pip_progress.py
+# prints a line every ten seconds of how far pip is, passes its warnings and errors through, and
+# keeps its whole output in pip_log. In .venv-newest without pip's notice that the harness wants
+# other versions: it is made for the previous release and used on the newest knowingly
+# (tests/harness_compat.py).
+pip_install() {
+  local name=$1
+  local python="$ONENET_REPO/$name/bin/python"
+  shift
+  local -a hide=()
+  [ "$name" = .venv-newest ] && hide=(--hide-resolver-conflicts)
+  (cd "$ONENET_REPO" && "$python" scripts/lib/pip_progress.py --log "$(pip_log "$name")" \
+    "${hide[@]}" -- "$python" -m pip install --progress-bar off "$@")
+}
+
+# Install, in the venv NAME ($1), the versions its Home Assistant pins for what is installed.
 align_to_release() {
-  local venv=$1 pins
-  pins=$("$venv/bin/python" "$ONENET_REPO/scripts/lib/release.py" misaligned)
+  local pins
+  pins=$("$ONENET_REPO/$1/bin/python" "$ONENET_REPO/scripts/lib/release.py" misaligned)
   [ -z "$pins" ] && return 0
   # shellcheck disable=SC2086  # one requirement per word
-  "$venv/bin/python" -m pip install --quiet $pins 2> >(quiet_resolver_notice .venv-newest >&2)
+  pip_install "$1" $pins
 }
 
 # Enter the project's environment; call as: enter_project_env "$0" "$@"

@@ -4,23 +4,27 @@
 ports in a temporary folder, onboards, runs the config flow (mode 1) and the options flow
 (forwarding the demo entities) through the REST API; the test then follows one state change to
 the platform, one platform command back to a Home Assistant event, and the link sensor through
-an unplug and a replug of the emulated module.
+an unplug and a replug of the emulated module. Before that, it checks that nothing of the stack
+listens beyond 127.0.0.1 (scripts/demo prints the demo user's password).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import json
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from demo.hass_log import LINK_WARNINGS
-from demo.stack import DemoOptions, DemoStack
+from demo.stack import HOST, DemoOptions, DemoStack
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
-    from pathlib import Path
 
 pytestmark = [
     pytest.mark.e2e,
@@ -59,7 +63,47 @@ async def until[T](
     return seen[-1]
 
 
+TCP_LISTEN = "0A"
+"""The state of a listening socket in /proc/net/tcp."""
+
+
+def listening(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of each TCP socket the process `pid` listens on, as Linux's /proc shows."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            target = str(fd.readlink())
+            if target.startswith("socket:["):
+                inodes.add(target.removeprefix("socket:[").removesuffix("]"))
+    found = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text(encoding="ascii").splitlines()[1:]:
+            local, state, inode = (line.split()[i] for i in (1, 3, 9))
+            if state == TCP_LISTEN and inode in inodes:
+                found.add(_socket_address(local))
+    return found
+
+
+def _socket_address(text: str) -> tuple[str, int]:
+    """An address as /proc/net/tcp shows it: 32-bit words in the machine's byte order, hex port.
+
+    "0100007F:1F90" is 127.0.0.1 port 8080 on x86.
+    """
+    host, port = text.split(":")
+    raw = bytes.fromhex(host)
+    words = [raw[i : i + 4] for i in range(0, len(raw), 4)]
+    if sys.byteorder == "little":
+        words = [word[::-1] for word in words]
+    return str(ipaddress.ip_address(b"".join(words))), int(port, 16)
+
+
 async def test_whole_loop_in_a_real_hass(stack: DemoStack) -> None:
+    # Home Assistant listens on 127.0.0.1 only, the emulators too (the defaults of DemoOptions).
+    sockets = {name: listening(pid) for name, pid in stack.pids.items()}
+    assert (HOST, stack.options.hass_port) in sockets["hass"], sockets
+    assert (HOST, int(stack.emulator["http_url"].rsplit(":", 1)[1])) in sockets["emulators"]
+    assert {host for found in sockets.values() for host, _ in found} == {HOST}, sockets
+
     # The config flow made one loaded entry.
     entries = await stack.request("GET", "/api/config/config_entries/entry?domain=onenet_m6311")
     assert [(e["entry_id"], e["state"]) for e in entries] == [(stack.entry_id, "loaded")]
