@@ -131,7 +131,7 @@ class Integration:
         require(await self.hass.config_entries.async_setup(self.entry.entry_id), "set-up failed")
         await self.hass.async_block_till_done()
         async with asyncio.timeout(30):
-            await self.entry.runtime_data.link.async_wait_online()
+            await self.entry.runtime_data.coordinator.async_wait_online()
         forwarder: Forwarder = self.entry.runtime_data.forwarder
         return forwarder
 

@@ -23,7 +23,7 @@ from homeassistant.util.yaml import load_yaml_dict
 from packaging.requirements import Requirement
 
 from custom_components.onenet_m6311.const import DOMAIN
-from custom_components.onenet_m6311.validation import vol
+from custom_components.onenet_m6311.voluptuous_alias import vol
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

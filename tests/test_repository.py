@@ -48,7 +48,10 @@ def test_integration_never_imports_the_emulator() -> None:
 def test_manifest_names_its_platforms_needs() -> None:
     manifest = json.loads((INTEGRATION / "manifest.json").read_text(encoding="utf-8"))
     # hassfest's rules are tests/test_hassfest.py; these are this integration's own choices.
-    assert manifest["iot_class"] == "cloud_push"
+    # Home Assistant talks to the module on a local line and is pushed its events: no internet.
+    assert manifest["iot_class"] == "local_push"
+    # The README's troubleshooting turns serialx's debug log on; the logger page must offer it.
+    assert manifest["loggers"] == ["serialx"]
     assert manifest["dependencies"] == ["usb"]
     assert not any("pyserial" in req for req in manifest["requirements"])
     assert any(req.startswith("serialx") for req in manifest["requirements"])

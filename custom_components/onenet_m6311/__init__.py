@@ -62,7 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
             translation_key="outbox_unavailable",
             translation_placeholders={"error": str(err)},
         ) from err
-    entry.runtime_data = M6311Runtime(link=coordinator, forwarder=forwarder)
+    entry.runtime_data = M6311Runtime(coordinator=coordinator, forwarder=forwarder)
     entry.async_on_unload(async_setup_cloud_commands(hass, coordinator))
     real_port = await hass.async_add_executor_job(os.path.realpath, port)
     entry.async_on_unload(_watch_usb_port(hass, coordinator, {port, real_port}))

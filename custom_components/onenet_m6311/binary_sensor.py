@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined]  # re-exported at run time
     BinarySensorDeviceClass,
     BinarySensorEntity,
+    BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
 
@@ -20,6 +21,13 @@ if TYPE_CHECKING:
 
 PARALLEL_UPDATES = 0  # push: entities never poll
 
+CLOUD_LINK = BinarySensorEntityDescription(
+    key="cloud_link",
+    translation_key="cloud_link",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -27,14 +35,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the cloud link sensor."""
-    async_add_entities([CloudLinkSensor(entry.runtime_data.link, "cloud_link")])
+    async_add_entities([CloudLinkSensor(entry.runtime_data.coordinator, CLOUD_LINK)])
 
 
 class CloudLinkSensor(M6311Entity, BinarySensorEntity):
     """On while the module is logged in to OneNET; stays available to show "disconnected"."""
-
-    _attr_device_class = BinarySensorDeviceClass.CONNECTIVITY
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
 
     @property
     def is_on(self) -> bool:

@@ -35,11 +35,13 @@ async def _reconnect(coordinator: M6311Coordinator) -> None:
 BUTTONS: tuple[LinkButtonDescription, ...] = (
     LinkButtonDescription(
         key="ping",
+        translation_key="ping",
         entity_category=EntityCategory.DIAGNOSTIC,
         press_fn=lambda coordinator: coordinator.async_ping(),
     ),
     LinkButtonDescription(
         key="reconnect",
+        translation_key="reconnect",
         entity_category=EntityCategory.CONFIG,
         press_fn=_reconnect,
     ),
@@ -52,18 +54,15 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the link's buttons."""
-    async_add_entities(LinkButton(entry.runtime_data.link, description) for description in BUTTONS)
+    async_add_entities(
+        LinkButton(entry.runtime_data.coordinator, description) for description in BUTTONS
+    )
 
 
 class LinkButton(M6311Entity, ButtonEntity):
     """A button acting on the link."""
 
     entity_description: LinkButtonDescription
-
-    def __init__(self, coordinator: M6311Coordinator, description: LinkButtonDescription) -> None:
-        """Describe the button."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
 
     async def async_press(self) -> None:
         """Act."""

@@ -25,7 +25,7 @@ from .const import (
     EVENT_COMMAND_REJECTED,
     LOGGER,
 )
-from .validation import vol
+from .voluptuous_alias import vol
 
 if TYPE_CHECKING:
     from collections.abc import Callable

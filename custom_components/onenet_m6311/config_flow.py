@@ -47,6 +47,7 @@ from .const import (
     CONF_PROJECT_ID,
     DEFAULT_BAUDRATE,
     DOMAIN,
+    module_name,
 )
 from .credentials import login_settings
 from .m6311 import ConnectMode, Provisioning
@@ -58,7 +59,7 @@ from .probe import (
     async_provision,
     async_try_login,
 )
-from .validation import vol
+from .voluptuous_alias import vol
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -279,7 +280,7 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_update_reload_and_abort(entry, data=data)
         assert self._module is not None  # noqa: S101  # found before any credentials step
         return self.async_create_entry(
-            title=f"M6311 {self._module.imei}",
+            title=module_name(self._module.imei),
             data=data,
             description="device" if CONF_DEVICE_ID in data else None,
             description_placeholders={"device_id": str(data.get(CONF_DEVICE_ID, ""))},

@@ -63,3 +63,11 @@ CONF_OUTBOX_CAPACITY: Final = "outbox_capacity"
 
 DEFAULT_BATCH_WINDOW: Final = 1.0
 DEFAULT_OUTBOX_CAPACITY: Final = 10_000
+
+
+def module_name(imei: str) -> str:
+    """The one name of a module: its entry's title and its device's name ("M6311 4567").
+
+    The IMEI's last four digits tell two modules apart; all fifteen would be noise.
+    """
+    return f"M6311 {imei[-4:]}"

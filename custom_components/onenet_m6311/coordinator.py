@@ -66,7 +66,7 @@ type CommandListener = Callable[[CloudCommand], None]
 class M6311Runtime:
     """What a loaded entry holds: the module link, and the forwarding that uses it."""
 
-    link: M6311Coordinator
+    coordinator: M6311Coordinator
     forwarder: Forwarder
 
 
@@ -222,6 +222,20 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         self._command_listeners.append(listener)
         return lambda: self._command_listeners.remove(listener)
 
+    async def _async_update_data(self) -> LinkState:
+        """Read the link's state now (`homeassistant.update_entity`): the login, the signal.
+
+        The supervisor owns the link: a login found down is handed to it, as a failed
+        heartbeat would be, and the state it then shows follows from there.
+        """
+        if not self.data.online:
+            return self.data  # the supervisor is connecting: nothing to read yet
+        async with self._exclusive:
+            if self.keep_link and not await self._still_logged_in():
+                self._link_lost.set()
+                return self.data
+            return replace(self.data, signal_dbm=await self._read_signal())
+
     # -- the supervisor --------------------------------------------------------------------
 
     async def _supervise(self) -> None:
@@ -312,7 +326,20 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         else:
             await self.client.prepare_one_shot(self.settings)
         self._refusals = 0
-        self._set_online()
+        self._set_online(**await self._measure_link())
+
+    async def _measure_link(self) -> dict[str, object]:
+        """A first heartbeat at link-up: round trip and signal show with the link, not later.
+
+        It tells nothing the login did not: a failure waits for the next heartbeat's verdict.
+        """
+        measured: dict[str, object] = {"signal_dbm": await self._read_signal()}
+        if self.keep_link:
+            try:
+                measured["ping_round_trip"] = round(await self.client.ping() * 1000, 1)
+            except M6311Error as err:
+                LOGGER.debug("The first ping after the login failed: %s", err)
+        return measured
 
     async def _check_identity(self, imei: str) -> None:
         """The IMEI is read each time: a different module on the port is not this entry's."""
@@ -350,13 +377,13 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         for listener in list(self._command_listeners):
             listener(command)
 
-    def _set_online(self) -> None:
+    def _set_online(self, **measured: object) -> None:
         async_clear_device_lost(self.hass, self.config_entry)
         self._online.set()
         if self._said_down or not self.data.online:
             LOGGER.info("OneNET link through %s is up", self.client.url)
         self._said_down = False
-        self._update(online=True)
+        self._update(online=True, **measured)
 
     def _set_offline(self) -> None:
         self._online.clear()

@@ -23,7 +23,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: M6311ConfigEntry
 ) -> dict[str, Any]:
     """What a maintainer needs to see to help, and nothing a stranger may know."""
-    coordinator = entry.runtime_data.link
+    coordinator = entry.runtime_data.coordinator
     forwarder = entry.runtime_data.forwarder
     identity = coordinator.identity
     return async_redact_data(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from homeassistant.components.event import EventEntity
+from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import callback
 
 from .cloud_commands import command_attributes
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 PARALLEL_UPDATES = 0  # push: entities never poll
 
 EVENT_TYPE_COMMAND = "command"
+CLOUD_COMMAND = EventEntityDescription(
+    key="cloud_command", translation_key="cloud_command", event_types=[EVENT_TYPE_COMMAND]
+)
 
 
 async def async_setup_entry(
@@ -28,13 +31,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the cloud command event entity."""
-    async_add_entities([CloudCommandEvent(entry.runtime_data.link, "cloud_command")])
+    async_add_entities([CloudCommandEvent(entry.runtime_data.coordinator, CLOUD_COMMAND)])
 
 
 class CloudCommandEvent(M6311Entity, EventEntity):
     """Fires with every command the platform sends: payload text, length, parsed JSON."""
-
-    _attr_event_types = [EVENT_TYPE_COMMAND]  # noqa: RUF012  # Home Assistant's attribute
 
     async def async_added_to_hass(self) -> None:
         """Listen to cloud commands while the entity exists."""

@@ -21,8 +21,8 @@ from homeassistant.helpers.selector import (
     NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
-    TextSelectorConfig,
 )
 
 from .const import (
@@ -47,8 +47,8 @@ from .const import (
 )
 from .forwarding.values import default_datastream
 from .m6311 import M6311ValidationError
-from .m6311.records import check_key
-from .validation import vol
+from .m6311.records import check_datastream
+from .voluptuous_alias import vol
 
 SECTION_DELIVERY = "delivery"
 ATTRIBUTES_SUFFIX = " attributes"
@@ -70,17 +70,29 @@ def _seconds(minimum: float, maximum: float, step: float = 1) -> vol.All[float]:
     )
 
 
-LINK_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_PING_INTERVAL, default=DEFAULT_PING_INTERVAL): vol.All(
-            _seconds(10, MAX_PING_INTERVAL), vol.Coerce(int)
-        ),
-        vol.Optional(CONF_ALLOWED_ACTIONS, default=[]): TextSelector(
-            TextSelectorConfig(multiple=True)
-        ),
-        vol.Required(CONF_KEEP_LINK, default=True): BooleanSelector(),
-    }
-)
+def _link_schema(action_choices: list[str]) -> vol.Schema:
+    """Heartbeat, allowed actions (picked from Home Assistant's, or typed), one-shot mode.
+
+    A multiple select shows its label on its "add" button as it is, where a multiple text
+    field would show "Add <label>": the select reads right in every language.
+    """
+    return vol.Schema(
+        {
+            vol.Required(CONF_PING_INTERVAL, default=DEFAULT_PING_INTERVAL): vol.All(
+                _seconds(10, MAX_PING_INTERVAL), vol.Coerce(int)
+            ),
+            vol.Optional(CONF_ALLOWED_ACTIONS, default=[]): SelectSelector(
+                SelectSelectorConfig(
+                    options=action_choices,
+                    multiple=True,
+                    custom_value=True,  # an action of an integration not loaded yet
+                    mode=SelectSelectorMode.DROPDOWN,
+                )
+            ),
+            vol.Required(CONF_KEEP_LINK, default=True): BooleanSelector(),
+        }
+    )
+
 
 FORWARDING_SCHEMA = vol.Schema(
     {
@@ -135,13 +147,23 @@ class M6311OptionsFlow(OptionsFlowWithReload):
                 self._options = {**self.config_entry.options, **user_input}
                 self._options[CONF_ALLOWED_ACTIONS] = actions
                 return await self.async_step_forwarding()
+        shown = user_input or self.config_entry.options
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                LINK_SCHEMA, user_input or self.config_entry.options
+                _link_schema(self._action_choices(shown.get(CONF_ALLOWED_ACTIONS, []))), shown
             ),
             errors=errors,
         )
+
+    def _action_choices(self, allowed: list[str]) -> list[str]:
+        """Every action Home Assistant has now, and those already allowed."""
+        registered = (
+            f"{domain}.{action}"
+            for domain, actions in self.hass.services.async_services().items()
+            for action in actions
+        )
+        return sorted({*registered, *allowed})
 
     async def async_step_forwarding(
         self, user_input: dict[str, Any] | None = None
@@ -177,7 +199,7 @@ class M6311OptionsFlow(OptionsFlowWithReload):
             datastreams, attributes = _split_datastream_answers(entities, user_input)
             for entity_id, datastream in datastreams.items():
                 try:
-                    check_key(datastream)
+                    check_datastream(datastream)
                 except M6311ValidationError:
                     errors[entity_id] = "invalid_datastream"
             if not errors:

@@ -1,12 +1,16 @@
 """What the config flow asks the module before anything is stored.
 
 Each check opens the port for itself and closes it again, and maps every failure to the key
-of a translated form error, so the flow only decides what to show next.
+of a translated form error, so the flow only decides what to show next. These checks are the
+flows' edge: whatever else goes wrong in them (a bug, an OS error the library did not expect)
+is logged with its traceback and shown as the translated "unknown" error, never raw.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .const import LOGGER
 from .m6311 import (
@@ -30,6 +34,9 @@ from .m6311 import (
     WlanError,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
 
 class ProbeError(Exception):
     """A check failed; `key` names the translated form error."""
@@ -38,6 +45,23 @@ class ProbeError(Exception):
         """Carry the error key."""
         super().__init__(key)
         self.key = key
+
+
+def _flow_edge[**P, T](check: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Let `ProbeError` through; log any other exception and raise it as "unknown"."""
+
+    @functools.wraps(check)
+    async def checked(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await check(*args, **kwargs)
+        except ProbeError:
+            raise
+        except Exception as err:
+            LOGGER.exception("Unexpected error in %s", check.__name__)
+            msg = "unknown"
+            raise ProbeError(msg) from err
+
+    return checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +98,7 @@ def login_error_key(err: M6311Error) -> str:
     return "unknown"
 
 
+@_flow_edge
 async def async_find_module(port: str, baudrate: int) -> ModuleFound:
     """Is an M6311 with OneNET firmware on this port? (`M6311Client.identify`)."""
     client = M6311Client(port, baudrate=baudrate)
@@ -99,6 +124,7 @@ async def async_find_module(port: str, baudrate: int) -> ModuleFound:
     return ModuleFound(imei=module.imei, provisioning=module.provisioning)
 
 
+@_flow_edge
 async def async_provision(port: str, baudrate: int, master_key: str | None) -> str:
     """Mode 0: store the master key and create the device (CIOTMKEY, CIOTINIT) if needed.
 
@@ -112,6 +138,7 @@ async def async_provision(port: str, baudrate: int, master_key: str | None) -> s
         raise ProbeError(login_error_key(err)) from err
 
 
+@_flow_edge
 async def async_try_login(port: str, baudrate: int, settings: LoginSettings) -> None:
     """Log in for real (`M6311Client.login`), then log out (AT+CIOTQUIT)."""
     try:

@@ -24,7 +24,7 @@ from .const import (
     DOMAIN,
 )
 from .probe import ProbeError, async_provision
-from .validation import vol
+from .voluptuous_alias import vol
 
 if TYPE_CHECKING:
     # Annotations only: the name exists from Home Assistant 2026.6, and 2026.5 is supported.

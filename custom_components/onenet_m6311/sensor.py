@@ -40,6 +40,7 @@ class LinkSensorDescription(SensorEntityDescription):
 SENSORS: tuple[LinkSensorDescription, ...] = (
     LinkSensorDescription(
         key="signal_strength",
+        translation_key="signal_strength",
         device_class=SensorDeviceClass.SIGNAL_STRENGTH,
         native_unit_of_measurement=SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
         state_class=SensorStateClass.MEASUREMENT,
@@ -49,6 +50,7 @@ SENSORS: tuple[LinkSensorDescription, ...] = (
     ),
     LinkSensorDescription(
         key="ping_round_trip",
+        translation_key="ping_round_trip",
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MILLISECONDS,
         state_class=SensorStateClass.MEASUREMENT,
@@ -57,6 +59,7 @@ SENSORS: tuple[LinkSensorDescription, ...] = (
     ),
     LinkSensorDescription(
         key="commands_received",
+        translation_key="commands_received",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         needs_link=False,
@@ -75,24 +78,28 @@ class ForwardSensorDescription(SensorEntityDescription):
 FORWARD_SENSORS: tuple[ForwardSensorDescription, ...] = (
     ForwardSensorDescription(
         key="records_queued",
+        translation_key="records_queued",
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda stats: stats.queued,
     ),
     ForwardSensorDescription(
         key="records_sent",
+        translation_key="records_sent",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda stats: stats.sent,
     ),
     ForwardSensorDescription(
         key="records_dropped",
+        translation_key="records_dropped",
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda stats: stats.dropped,
     ),
     ForwardSensorDescription(
         key="last_sent",
+        translation_key="last_sent",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda stats: stats.last_sent,
@@ -107,9 +114,9 @@ async def async_setup_entry(
 ) -> None:
     """Add the link's and the forwarding's sensors."""
     runtime = entry.runtime_data
-    async_add_entities(LinkSensor(runtime.link, description) for description in SENSORS)
+    async_add_entities(LinkSensor(runtime.coordinator, description) for description in SENSORS)
     async_add_entities(
-        ForwardSensor(runtime.link, runtime.forwarder, description)
+        ForwardSensor(runtime.coordinator, runtime.forwarder, description)
         for description in FORWARD_SENSORS
     )
 
@@ -118,11 +125,6 @@ class LinkSensor(M6311Entity, SensorEntity):
     """A value of the link state."""
 
     entity_description: LinkSensorDescription
-
-    def __init__(self, coordinator: M6311Coordinator, description: LinkSensorDescription) -> None:
-        """Describe the sensor."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
 
     @property
     def available(self) -> bool:
@@ -149,8 +151,7 @@ class ForwardSensor(M6311Entity, SensorEntity):
         description: ForwardSensorDescription,
     ) -> None:
         """Describe the sensor."""
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
+        super().__init__(coordinator, description)
         self._forwarder = forwarder
 
     @property

@@ -30,7 +30,7 @@ from .const import CONF_MASTER_KEY, CONF_MODE, DOMAIN, LOGGER
 from .helpers import translated_module_errors
 from .m6311 import ConnectMode, Record, commands
 from .m6311.redaction import SECRETS
-from .validation import vol
+from .voluptuous_alias import vol
 
 if TYPE_CHECKING:
     from .coordinator import M6311ConfigEntry, M6311Coordinator
@@ -90,7 +90,7 @@ def _coordinator(call: ServiceCall) -> M6311Coordinator:
     entry: M6311ConfigEntry = service.async_get_config_entry(
         call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
     )
-    return entry.runtime_data.link
+    return entry.runtime_data.coordinator
 
 
 async def _send_data(call: ServiceCall) -> ServiceResponse:

@@ -147,7 +147,7 @@ async def set_up_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 
 async def wait_online_link(entry: ConfigEntry, within: float = 10) -> None:
     """Wait until the entry's module link is up."""
-    coordinator = entry.runtime_data.link
+    coordinator = entry.runtime_data.coordinator
     async with asyncio.timeout(within):
         await coordinator.async_wait_online()
 
@@ -200,7 +200,7 @@ def mode1_entry(hass: HomeAssistant, module: ModuleEmulator, device_id: str) -> 
     """An entry in mode 1 (device ID and master APIKEY), added to hass but not set up."""
     entry = MockConfigEntry(
         domain=DOMAIN,
-        title=f"M6311 {IMEI}",
+        title=f"M6311 {IMEI[-4:]}",
         unique_id=IMEI,
         data=entry_data(module, 1, **{CONF_DEVICE_ID: device_id, CONF_MASTER_KEY: MASTER_KEY}),
     )

@@ -16,6 +16,7 @@ from unittest.mock import patch
 import pytest
 from homeassistant.config_entries import SOURCE_USB, SOURCE_USER, ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -293,7 +294,7 @@ async def test_user_mode1_creates_a_loaded_entry(
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"M6311 {IMEI}"
+    assert result["title"] == "M6311 4567"  # the IMEI's last four digits, as the device's name
     assert result["data"] == {
         CONF_DEVICE: path_of(module),
         CONF_BAUDRATE: 115200,
@@ -307,6 +308,8 @@ async def test_user_mode1_creates_a_loaded_entry(
     entry = result["result"]
     assert entry.unique_id == IMEI
     assert entry.state is ConfigEntryState.LOADED
+    [device] = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert device.name == entry.title  # one name for one module
     await platform.wait_online(device_id)
     # The flow logged in for real, and out again, before the entry logged in for itself.
     assert module.commands.count("AT+CIOTSTART=0") == 2
@@ -442,6 +445,40 @@ async def test_user_not_m6311_then_fixed(
 
     result = await configure(hass, result, port_input(path_of(module)))
     assert result["type"] is FlowResultType.MENU
+
+
+@pytest.mark.parametrize(
+    ("method", "step"),
+    [("identify", "user"), ("login", "device")],
+    ids=["finding_the_module", "logging_in"],
+)
+async def test_an_unexpected_error_shows_the_unknown_error_and_logs_its_traceback(
+    hass: HomeAssistant,
+    module: ModuleEmulator,
+    device_id: str,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    step: str,
+) -> None:
+    """A bug or an OS error the library did not expect reaches the log, not the user."""
+    if step == "user":
+        result = await start_user_flow(hass)
+        user_input = port_input(path_of(module))
+    else:
+        result = await to_mode_step(hass, path_of(module), step)
+        user_input = mode1_input(device_id)
+    with patch.object(M6311Client, method, side_effect=RuntimeError("a bug")):
+        result = await configure(hass, result, user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == step
+    assert result["errors"] == {"base": "unknown"}
+    [logged] = [record for record in caplog.records if record.exc_info]
+    assert logged.levelno == logging.ERROR
+    assert logged.exc_info is not None
+    assert isinstance(logged.exc_info[1], RuntimeError)  # the traceback of the bug itself
+
+    result = await configure(hass, result, user_input)  # the flow goes on
+    assert result["type"] in (FlowResultType.MENU, FlowResultType.CREATE_ENTRY)
 
 
 @pytest.mark.parametrize("hang_up_on", ["AT", "AT+CGSN"])
@@ -871,7 +908,7 @@ async def test_usb_discovery_of_a_module_that_moved(
         mode1_entry, data={**mode1_entry.data, CONF_DEVICE: "/dev/ttyUSB3"}
     )
     assert await hass.config_entries.async_setup(mode1_entry.entry_id)
-    assert not mode1_entry.runtime_data.link.data.online
+    assert not mode1_entry.runtime_data.coordinator.data.online
 
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USB}, data=usb_info(module.serial_path)
@@ -1147,7 +1184,7 @@ async def test_options_actions_checked_sorted_and_deduplicated(
     assert mode1_entry.options[CONF_PING_INTERVAL] == 30
     assert mode1_entry.options[CONF_ALLOWED_ACTIONS] == ["light.turn_on", "switch.toggle"]
     assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED
-    assert mode1_entry.runtime_data.link.ping_interval == 30  # the reloaded entry reads them
+    assert mode1_entry.runtime_data.coordinator.ping_interval == 30  # the reloaded entry reads them
 
     result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
     assert suggested(result, CONF_PING_INTERVAL) == 30  # the form shows what is stored

@@ -476,7 +476,7 @@ async def test_a_record_the_module_cannot_take_is_dropped_not_blocking(
     hass.states.async_set(KITCHEN, "x" * 100)
     hass.states.async_set("sensor.hall", "2")
     await hass.async_block_till_done()
-    mode1_entry.runtime_data.link.client.line_limit = 100  # lowered since they were queued
+    mode1_entry.runtime_data.coordinator.client.line_limit = 100  # lowered since they were queued
     await module.set_network(up=True)
     await wait_until(lambda: len(values(platform, device_id, "sensor_hall")) == 2)
     assert values(platform, device_id, "sensor_hall") == [1, 2]

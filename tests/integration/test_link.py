@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from homeassistant.components import usb
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.onenet_m6311.const import (
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 LINK = "binary_sensor.m6311_4567_cloud_link"
 ROUND_TRIP = "sensor.m6311_4567_ping_round_trip"
+UNSET = (STATE_UNKNOWN, STATE_UNAVAILABLE)
 
 
 pytestmark = pytest.mark.usefixtures("quick_retries")
@@ -112,6 +114,58 @@ async def test_heartbeat_reports_round_trip(
     assert state.state != STATE_UNAVAILABLE
     assert float(state.state) >= 0
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_the_round_trip_and_signal_show_at_link_up(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    await setup(hass, mode1_entry, ping_interval=300)  # no heartbeat during the test
+    await wait_until(lambda: state_of(hass, ROUND_TRIP).state not in UNSET)
+    assert float(state_of(hass, ROUND_TRIP).state) >= 0
+    assert mode1_entry.runtime_data.coordinator.data.signal_dbm == -73  # CSQ 20
+    assert module.commands.count("AT+CIOTPING") == 1
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_update_entity_reads_the_signal_now(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    assert await async_setup_component(hass, "homeassistant", {})
+    await setup(hass, mode1_entry, ping_interval=300)
+    coordinator = mode1_entry.runtime_data.coordinator
+    await wait_until(lambda: coordinator.data.signal_dbm == -73)
+    module.firmware.config = dataclasses.replace(module.firmware.config, csq=(10, 0))
+
+    await update_entity(hass, LINK)
+    assert coordinator.last_update_success
+    assert coordinator.data.signal_dbm == -93
+    assert "AT+CIOTSTATUS" in module.commands
+    assert state_of(hass, LINK).state == STATE_ON
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_update_entity_finding_the_login_down_reconnects(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+) -> None:
+    assert await async_setup_component(hass, "homeassistant", {})
+    await setup(hass, mode1_entry, ping_interval=300)  # only the update can notice
+    await module.drop_cloud()
+    await update_entity(hass, ROUND_TRIP)
+    await wait_for_state(hass, LINK, STATE_OFF)
+    await wait_for_state(hass, LINK, STATE_ON)
+    await platform.wait_online(device_id)
+    assert mode1_entry.runtime_data.coordinator.last_update_success
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def update_entity(hass: HomeAssistant, entity_id: str) -> None:
+    await hass.services.async_call(
+        "homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True
+    )
 
 
 async def test_a_missing_port_sets_up_and_says_the_link_is_down_once(

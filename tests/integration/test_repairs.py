@@ -64,7 +64,7 @@ async def test_a_lost_device_is_repaired(
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=IMEI,
-        title=f"M6311 {IMEI}",
+        title=f"M6311 {IMEI[-4:]}",
         data=entry_data(module, 0, **{CONF_DEVICE_ID: old_device}),
     )
     entry.add_to_hass(hass)

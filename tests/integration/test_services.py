@@ -166,7 +166,7 @@ async def test_send_data_while_the_port_is_gone(
     hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator
 ) -> None:
     await module.unplug()
-    await wait_until(lambda: not loaded.runtime_data.link.client.connected)
+    await wait_until(lambda: not loaded.runtime_data.coordinator.client.connected)
     with pytest.raises(HomeAssistantError) as caught:
         await call(hass, "send_data", loaded, values={"t": 1})
     assert caught.value.translation_key == "not_connected"
@@ -183,7 +183,7 @@ async def test_a_failed_upload_tells_the_link_at_once(
     picture = tmp_path / "big.bin"
     await hass.async_add_executor_job(picture.write_bytes, bytes(range(256)) * 64)
     hass.config.allowlist_external_dirs = {str(tmp_path)}
-    loaded.runtime_data.link.client.line_limit = 128  # many small chunks
+    loaded.runtime_data.coordinator.client.line_limit = 128  # many small chunks
     uploading = hass.async_create_task(
         call(hass, "send_file", loaded, datastream="image", file_path=str(picture))
     )

@@ -30,7 +30,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import Selector
 
 from custom_components.onenet_m6311.const import DOMAIN
-from custom_components.onenet_m6311.validation import vol
+from custom_components.onenet_m6311.voluptuous_alias import vol
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

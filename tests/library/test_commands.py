@@ -419,7 +419,7 @@ def test_send_data_batches_needs_a_record() -> None:
 _records = st.lists(
     st.builds(
         Record,
-        key=st.from_regex(r"[a-z]{1,8}", fullmatch=True),
+        datastream=st.from_regex(r"[a-z]{1,8}", fullmatch=True),
         value=st.one_of(
             st.integers(-(10**6), 10**6),
             st.from_regex(r"[a-zA-Z0-9 %é温]{1,60}", fullmatch=True),

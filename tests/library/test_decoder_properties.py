@@ -49,6 +49,12 @@ NOISE_CHARACTERS = "".join(chr(code) for code in range(0x20) if chr(code) not in
 NOISE_BYTES = frozenset([*NOISE_CHARACTERS.encode(), *range(0x80, 0xC2), *range(0xF5, 0x100)])
 
 
+INFO_ANSWER_LINES = st.sampled_from(
+    ["+CSQ: 20,99", "+CIOTPING: OK", "+CIOTSTATUS: 1", "CIOTSTATUS:device_up", "+csq:31,0"]
+)
+"""Information answers of the commands sent while cloud commands may arrive."""
+
+
 def _is_info(text: str) -> bool:
     # A line the decoder tells whole: information, and not starting with noise it drops.
     return parse_line(text) == Info(text) and text[0] not in NOISE_CHARACTERS
@@ -69,12 +75,18 @@ INFO_LINES = st.text(
 )
 
 
+INFO_ANSWER = re.compile(rb"[ \t]*\+?C(?:SQ|IOTPING|IOTSTATUS) *:", re.IGNORECASE)
+"""The information answers that end a payload too (a probe, heartbeat or status in flight)."""
+
+
 def holds_an_answer_line(payload: bytes) -> bool:
-    """Whether a line of the payload after its first is a final or an event: the decoder then
-    ends the payload before it (a module's count is not trusted across an answer)."""
+    """Whether a line of the payload after its first is a final, an event or an information
+    answer: the decoder then ends the payload before it (a module's count is not trusted
+    across an answer)."""
     later_lines = re.split(rb"\r\n|\r|\n", payload)[1:]
     return any(
-        not isinstance(parse_line(line.decode(errors="replace")), Info) for line in later_lines
+        INFO_ANSWER.match(line) or not isinstance(parse_line(line.decode(errors="replace")), Info)
+        for line in later_lines
     )
 
 
@@ -204,7 +216,7 @@ def test_any_payload_round_trips_in_any_pieces(payload: bytes, data: st.DataObje
 
 @given(
     before=st.binary(max_size=40).filter(lambda p: not holds_an_answer_line(p)),
-    answer=FINAL_LINES | EVENT_LINES,
+    answer=FINAL_LINES | EVENT_LINES | INFO_ANSWER_LINES,
     ends=st.tuples(LINE_ENDS, LINE_ENDS),
     missing=st.integers(1, 40),
     data=st.data(),

@@ -12,7 +12,7 @@ from custom_components.onenet_m6311.m6311.errors import M6311ValidationError
 from custom_components.onenet_m6311.m6311.records import (
     FORBIDDEN_VALUE_CHARACTERS,
     Record,
-    check_key,
+    check_datastream,
     encode_record,
     encode_records,
     escape_value,
@@ -27,8 +27,8 @@ from custom_components.onenet_m6311.m6311.records import (
     ["t", "te", "temperature_1", "a-b.c", "A" * 64, "0", "_", "x.y-z_9"],
 )
 def test_valid_keys(key: str) -> None:
-    assert check_key(key) == key
-    assert Record(key, 1).key == key
+    assert check_datastream(key) == key
+    assert Record(key, 1).datastream == key
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_invalid_keys_name_the_rule(key: str) -> None:
 @pytest.mark.parametrize("key", [None, 5, b"key"])
 def test_non_text_keys_are_refused(key: object) -> None:
     with pytest.raises(M6311ValidationError, match="is invalid"):
-        check_key(key)
+        check_datastream(key)
 
 
 @pytest.mark.parametrize(
@@ -261,6 +261,6 @@ def test_encode_records_needs_a_record() -> None:
 def test_records_are_frozen_values() -> None:
     record = Record("t", 1)
     with pytest.raises(AttributeError):
-        record.key = "u"  # type: ignore[misc]
+        record.datastream = "u"  # type: ignore[misc]
     assert record == Record("t", 1)
     assert record.time is None

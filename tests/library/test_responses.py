@@ -314,6 +314,25 @@ def test_a_payload_declared_too_long_ends_before_the_next_answer() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [b"+CSQ: 20,99", b"+CIOTPING: OK", b"+CIOTSTATUS: 1", b"CIOTSTATUS:device_up", b"+csq:9,0"],
+)
+def test_a_payload_declared_too_long_ends_before_an_information_answer(answer: bytes) -> None:
+    # A signal probe, heartbeat or status check was in flight: its answer is not payload.
+    assert decode(b"+IOTCMD=40,hello\r\n" + answer + b"\r\n\r\nOK\r\n") == [
+        CloudCommand(b"hello", truncated=True),
+        Info(answer.decode()),
+        Final(True, None, None, "OK"),
+    ]
+
+
+def test_information_lines_of_other_shapes_stay_payload() -> None:
+    assert decode(b"+IOTCMD=17,a\r\n+CSQ 20\r\nbcdef\r\n") == [
+        CloudCommand(b"a\r\n+CSQ 20\r\nbcdef")
+    ]
+
+
 def test_a_payload_whose_length_counts_its_line_end() -> None:
     assert decode(b"+IOTCMD=7,hello\r\n+OK=1088826\r\n") == [
         CloudCommand(b"hello"),

@@ -38,7 +38,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, LOGGER
 from ..m6311 import M6311ValidationError
-from ..m6311.records import check_key
+from ..m6311.records import check_datastream
 from .outbox import Outbox, OutboxRecord
 from .outbox_files import async_import_legacy_outbox, outbox_path
 from .sender import Sender
@@ -298,7 +298,7 @@ class Forwarder:
             pass
         datastream: str | None = self.settings.datastream(entity_id, attribute)
         try:
-            check_key(datastream)
+            check_datastream(datastream)
         except M6311ValidationError as err:
             LOGGER.warning("Not forwarding %s: %s", entity_id, err)
             datastream = None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import M6311ValidationError, Reason
-from .records import Record, check_key, encode_record
+from .records import Record, check_datastream, encode_record
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -342,13 +342,13 @@ def split_records(
             continue
         if fixed + 1 + size > limit:  # alone, with num = 1
             msg = (
-                f"the record for {record.key!r} is {size} bytes: too long for one AT+CIOTDAT "
-                f"line of at most {limit} bytes"
+                f"the record for {record.datastream!r} is {size} bytes: too long for one "
+                f"AT+CIOTDAT line of at most {limit} bytes"
             )
             raise M6311ValidationError(
                 msg,
                 reason=Reason.RECORD_TOO_LONG,
-                placeholders={"key": record.key, "size": str(size), "limit": str(limit)},
+                placeholders={"key": record.datastream, "size": str(size), "limit": str(limit)},
             )
         if batch:
             batches.append(batch)
@@ -383,7 +383,7 @@ def binary_header(
     parameters unquoted.
     """
     _check_int("msg_id", msg_id, 0, MSG_ID_MAX)
-    check_key(datastream)
+    check_datastream(datastream)
     _check_int("total_length", total_length, 1)
     line = f"AT+CIOTBINSET={msg_id},{datastream},{total_length}"
     return _check_length(

@@ -106,7 +106,7 @@ def unescape_value(text: str) -> str:
     return _UNESCAPE_PATTERN.sub(lambda match: _UNESCAPES[match[0].upper()], text)
 
 
-def check_key(key: object) -> str:
+def check_datastream(key: object) -> str:
     """Return `key` when it is a valid datastream key, else raise `M6311ValidationError`."""
     if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
         msg = f"datastream key {key!r} is invalid: a key is {KEY_RULE}"
@@ -212,7 +212,7 @@ def format_time(time: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One data point for the platform: datastream `key`, `value`, and optional sample `time`.
+    """One data point for the platform: its `datastream` ID, `value`, and optional sample `time`.
 
     The fields are checked when the record is made, so an invalid record cannot exist.
 
@@ -220,20 +220,20 @@ class Record:
         M6311ValidationError: a field breaks the rules in the module docstring.
     """
 
-    key: str
+    datastream: str
     value: RecordValue
     time: datetime | str | None = None
 
     def __post_init__(self) -> None:
         """Check every field now, so the error points at the code that made the record."""
-        check_key(self.key)
+        check_datastream(self.datastream)
         format_value(self.value)
         format_time(self.time)
 
 
 def encode_record(record: Record) -> str:
     """Return the record as the module's data format wants it: `key,time,value`."""
-    return f"{record.key},{format_time(record.time)},{format_value(record.value)}"
+    return f"{record.datastream},{format_time(record.time)},{format_value(record.value)}"
 
 
 def encode_records(records: Iterable[Record]) -> str:

@@ -158,9 +158,11 @@ class LineDecoder:
     get the count wrong, so a payload never runs across the module's next answer:
 
     - line ends inside the payload followed by a line that is a final result or an event
-      (`+OK...`, `OK`, `+ERR...`, `ERROR`, `+IOTCMD...`, `SAVE succ...`, `RDY`, ...) end the
-      payload where they begin (they frame the answer; they are not data): it is told with
-      `truncated=True`, and that line is read as what it is;
+      (`+OK...`, `OK`, `+ERR...`, `ERROR`, `+IOTCMD...`, `SAVE succ...`, `RDY`, ...), or the
+      information answer of a command the client sends while commands may arrive (`+CSQ:`,
+      `+CIOTPING:`, `+CIOTSTATUS:`), end the payload where they begin (they frame the
+      answer; they are not data): it is told with `truncated=True`, and that line is read as
+      what it is;
     - a payload that ends with a line end which the next byte does not follow with another is
       one whose count included its line end: told without it, and the next line is read;
     - a payload still short when the line goes quiet (`flush_idle`) is told as it is, with
@@ -340,6 +342,12 @@ _ANSWER_STARTS = (
 """How every final result and event line starts (in capitals): a line that cannot start so
 is neither, whatever follows."""
 
+_INFO_ANSWER_STARTS = (b"+CSQ", b"+CIOTPING", b"+CIOTSTATUS", b"CIOTSTATUS")
+"""How the information answers of the commands sent while cloud commands may arrive start
+(signal probes, heartbeats, status checks: `+CSQ: 20,99`, `+CIOTPING: OK`, `+CIOTSTATUS: 1`)."""
+
+_INFO_ANSWER = re.compile(rb"\+?C(?:SQ|IOTPING|IOTSTATUS) *:", re.IGNORECASE)
+
 _UNDECIDED = -1
 """`_answer_inside`: a line inside the payload may be an answer; its end has not come yet."""
 
@@ -360,9 +368,9 @@ def _answer_inside(buffer: bytearray, start: int, stop: int, *, idle: bool) -> i
             return None  # the line end ends the payload: not inside it
         line_end = _LINE_END.search(buffer, line_start)
         head = bytes(buffer[line_start : line_start + 16]).lstrip(b" \t").upper()
-        if any(token.startswith(head) or head.startswith(token) for token in _ANSWER_STARTS):
+        if _may_start(head, _ANSWER_STARTS + _INFO_ANSWER_STARTS):
             if line_end is not None:
-                if not isinstance(parse_line(_decode(buffer[line_start : line_end.start()])), Info):
+                if _is_answer(bytes(buffer[line_start : line_end.start()])):
                     return end.start()
             elif idle:
                 return end.start()
@@ -370,6 +378,18 @@ def _answer_inside(buffer: bytearray, start: int, stop: int, *, idle: bool) -> i
                 return _UNDECIDED
         search_from = line_start
     return None
+
+
+def _may_start(head: bytes, tokens: tuple[bytes, ...]) -> bool:
+    """Whether a line beginning `head` starts, or may yet start, with one of `tokens`."""
+    return any(token.startswith(head) or head.startswith(token) for token in tokens)
+
+
+def _is_answer(line: bytes) -> bool:
+    """A final result, an event, or the information answer of a command in flight."""
+    return bool(_INFO_ANSWER.match(line.lstrip(b" \t"))) or not isinstance(
+        parse_line(_decode(line)), Info
+    )
 
 
 def _without_line_end(data: bytes | bytearray) -> bytes:
