@@ -180,9 +180,16 @@ class ReplayModule:
             self._port.close()
 
     async def finished(self) -> None:
-        """Wait until every command of the trace came and its answer was printed."""
+        """Wait until every command of the trace came and its answer was printed and read.
+
+        The client gets up to a second to read the last answer: closing the pty drops it.
+        """
         await self._done.wait()
         await self._queue.join()
+        if self._port is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self._port.read_by_client()
 
     def _on_data(self, data: bytes) -> None:
         self._buffer += data

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
+import sys
 import termios
 import tty
 from collections.abc import Awaitable, Callable
@@ -42,6 +44,10 @@ _SPEEDS = {
 def line_noise(data: bytes) -> bytes:
     """What a UART makes of bytes sent at another baud rate: junk, never a CR or LF."""
     return bytes(byte | 0x80 for byte in data)
+
+
+READ_SETTLE_SECONDS = 0.1
+"""How long the client's input queue must stay empty to count as read (`read_by_client`)."""
 
 
 class PtyPort:
@@ -109,6 +115,29 @@ class PtyPort:
             return
         if data:
             self._on_data(data if self.speeds_match() else line_noise(data))
+
+    def unread(self) -> int:
+        """Bytes printed that the client has not read yet (0 once the port is closed)."""
+        if self._slave < 0:
+            return 0
+        waiting = fcntl.ioctl(self._slave, termios.FIONREAD, b"\0\0\0\0")
+        return int.from_bytes(waiting, sys.byteorder)
+
+    async def read_by_client(self) -> None:
+        """Return once the client has read what was printed.
+
+        Closing a pty drops what its client has not read yet: a replay that ends waits here.
+        The kernel hands bytes written to the master on to the client's queue a moment later,
+        so the queue must stay empty for 0.1 s, not be empty once.
+        """
+        empty_since = None
+        loop = asyncio.get_running_loop()
+        while empty_since is None or loop.time() - empty_since < READ_SETTLE_SECONDS:
+            if self.unread():
+                empty_since = None
+            elif empty_since is None:
+                empty_since = loop.time()
+            await asyncio.sleep(0.01)
 
     def client_baudrate(self) -> int | None:
         """The speed the client set on its end of the pty (None: not a standard rate)."""
