@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from homeassistant.util.yaml import load_yaml_dict
 
+from tests.integration.translation_check import flatten
+
 INTEGRATION = Path(__file__).resolve().parents[1] / "custom_components" / "onenet_m6311"
 LANGUAGES = ("en", "zh-Hans")
 
@@ -22,26 +24,16 @@ def _load(language: str) -> dict[str, Any]:
     return data
 
 
-def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    leaves: dict[str, str] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            leaves |= _leaves(value, f"{prefix}{key}.")
-        else:
-            leaves[f"{prefix}{key}"] = value
-    return leaves
-
-
 def test_every_language_has_the_same_keys() -> None:
-    english = _leaves(_load("en"))
+    english = flatten(_load("en"))
     for language in LANGUAGES[1:]:
-        assert set(_leaves(_load(language))) == set(english), language
+        assert set(flatten(_load(language))) == set(english), language
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_placeholders_match_english(language: str) -> None:
-    english = _leaves(_load("en"))
-    for key, text in _leaves(_load(language)).items():
+    english = flatten(_load("en"))
+    for key, text in flatten(_load(language)).items():
         assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", english[key])), key
 
 

@@ -47,11 +47,12 @@ DYNAMIC_FIELDS = frozenset({"options.step.datastreams"})
 """Steps whose fields are named by the user's entities (entity IDs): no label to translate."""
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """A translation file's texts by dotted key ("config.step.user.title")."""
     flat: dict[str, str] = {}
     for key, value in tree.items():
         if isinstance(value, dict):
-            flat |= _flatten(value, f"{prefix}{key}.")
+            flat |= flatten(value, f"{prefix}{key}.")
         else:
             flat[f"{prefix}{key}"] = value
     return flat
@@ -61,7 +62,7 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 def texts(language: str) -> dict[str, str]:
     """A translation file, flattened: "config.step.user.title" -> its text."""
     path = INTEGRATION / "translations" / f"{language}.json"
-    return _flatten(json.loads(path.read_text(encoding="utf-8")))
+    return flatten(json.loads(path.read_text(encoding="utf-8")))
 
 
 @cache
