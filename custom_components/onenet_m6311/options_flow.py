@@ -31,13 +31,16 @@ from .const import (
     CONF_ATTRIBUTES,
     CONF_BATCH_WINDOW,
     CONF_DATASTREAMS,
+    CONF_DEADBANDS,
     CONF_FORWARD_ENTITIES,
     CONF_FORWARD_LABEL,
     CONF_KEEP_LINK,
+    CONF_MAX_SILENCE,
     CONF_MIN_INTERVAL,
     CONF_OUTBOX_CAPACITY,
     CONF_PING_INTERVAL,
     CONF_SEND_ON_CHANGE,
+    CONF_SIGNIFICANT_ONLY,
     CONF_SNAPSHOT_INTERVAL,
     CONF_TIMESTAMPS,
     DEFAULT_BATCH_WINDOW,
@@ -45,6 +48,8 @@ from .const import (
     DEFAULT_PING_INTERVAL,
     MAX_PING_INTERVAL,
 )
+from .forwarding.settings import TimeMode
+from .forwarding.significance import Deadband
 from .forwarding.values import default_datastream
 from .m6311 import M6311ValidationError
 from .m6311.records import check_datastream
@@ -53,6 +58,8 @@ from .voluptuous_alias import vol
 SECTION_DELIVERY = "delivery"
 ATTRIBUTES_SUFFIX = " attributes"
 """The datastreams step names an entity's attribute field `<entity_id> attributes`."""
+DEADBAND_SUFFIX = " deadband"
+"""With significant changes only, its field `<entity_id> deadband` (`0.5`, `2%`, `0.5 2%`)."""
 
 
 def _seconds(minimum: float, maximum: float, step: float = 1) -> vol.All[float]:
@@ -103,7 +110,15 @@ FORWARDING_SCHEMA = vol.Schema(
         vol.Required(CONF_SEND_ON_CHANGE, default=True): BooleanSelector(),
         vol.Required(CONF_SNAPSHOT_INTERVAL, default=0): _seconds(0, 86400),
         vol.Required(CONF_MIN_INTERVAL, default=0): _seconds(0, 3600),
-        vol.Required(CONF_TIMESTAMPS, default=True): BooleanSelector(),
+        vol.Required(CONF_TIMESTAMPS, default=TimeMode.ALWAYS): SelectSelector(
+            SelectSelectorConfig(
+                options=[mode.value for mode in TimeMode],
+                translation_key="time_mode",
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        vol.Required(CONF_SIGNIFICANT_ONLY, default=False): BooleanSelector(),
+        vol.Required(CONF_MAX_SILENCE, default=0): _seconds(0, 86400),
         # Rarely changed: how records travel.
         vol.Required(SECTION_DELIVERY): section(
             vol.Schema(
@@ -179,6 +194,7 @@ class M6311OptionsFlow(OptionsFlowWithReload):
                 return await self.async_step_datastreams()
             return self._async_save({}, {})
         current = dict(self.config_entry.options)
+        current[CONF_TIMESTAMPS] = TimeMode.from_option(current.get(CONF_TIMESTAMPS, True)).value
         current[SECTION_DELIVERY] = {
             key: current[key]
             for key in (CONF_BATCH_WINDOW, CONF_ACK_MODE, CONF_OUTBOX_CAPACITY)
@@ -202,7 +218,9 @@ class M6311OptionsFlow(OptionsFlowWithReload):
                     check_datastream(datastream)
                 except M6311ValidationError:
                     errors[entity_id] = "invalid_datastream"
+            deadbands = _deadband_answers(entities, user_input, errors)
             if not errors:
+                self._options[CONF_DEADBANDS] = deadbands
                 return self._async_save(datastreams, attributes)
         return self.async_show_form(
             step_id="datastreams",
@@ -221,15 +239,20 @@ class M6311OptionsFlow(OptionsFlowWithReload):
             fields[vol.Optional(f"{entity_id}{ATTRIBUTES_SUFFIX}", default=[])] = SelectSelector(
                 SelectSelectorConfig(options=names, multiple=True, custom_value=True)
             )
+            if self._options.get(CONF_SIGNIFICANT_ONLY):
+                fields[vol.Optional(f"{entity_id}{DEADBAND_SUFFIX}")] = TextSelector()
         return vol.Schema(fields)
 
     def _current_answers(self, entities: list[str]) -> dict[str, Any]:
         datastreams = self.config_entry.options.get(CONF_DATASTREAMS, {})
         attributes = self.config_entry.options.get(CONF_ATTRIBUTES, {})
+        deadbands = self.config_entry.options.get(CONF_DEADBANDS, {})
         answers: dict[str, Any] = {}
         for entity_id in entities:
             answers[entity_id] = datastreams.get(entity_id, default_datastream(entity_id))
             answers[f"{entity_id}{ATTRIBUTES_SUFFIX}"] = attributes.get(entity_id, [])
+            if entity_id in deadbands:
+                answers[f"{entity_id}{DEADBAND_SUFFIX}"] = deadbands[entity_id]
         return answers
 
     def _async_save(
@@ -254,6 +277,23 @@ def _split_datastream_answers(
         for entity_id in entities
     }
     return datastreams, attributes
+
+
+def _deadband_answers(
+    entities: list[str], answers: dict[str, Any], errors: dict[str, str]
+) -> dict[str, str]:
+    """Each entity's deadband, as `Deadband` writes it; an unreadable one is an error."""
+    deadbands = {}
+    for entity_id in entities:
+        field_name = f"{entity_id}{DEADBAND_SUFFIX}"
+        try:
+            deadband = Deadband.parse(str(answers.get(field_name) or ""))
+        except ValueError:
+            errors[field_name] = "invalid_deadband"
+            continue
+        if deadband is not None:
+            deadbands[entity_id] = str(deadband)
+    return deadbands
 
 
 def _allowed_actions(actions: list[str]) -> list[str]:

@@ -14,16 +14,21 @@ from custom_components.onenet_m6311.const import (
     CONF_ATTRIBUTES,
     CONF_BATCH_WINDOW,
     CONF_DATASTREAMS,
+    CONF_DEADBANDS,
     CONF_FORWARD_ENTITIES,
     CONF_FORWARD_LABEL,
     CONF_KEEP_LINK,
+    CONF_MAX_SILENCE,
     CONF_MIN_INTERVAL,
     CONF_OUTBOX_CAPACITY,
     CONF_PING_INTERVAL,
     CONF_SEND_ON_CHANGE,
+    CONF_SIGNIFICANT_ONLY,
     CONF_SNAPSHOT_INTERVAL,
     CONF_TIMESTAMPS,
 )
+from custom_components.onenet_m6311.forwarding.settings import TimeMode
+from custom_components.onenet_m6311.forwarding.significance import Deadband
 
 from .conftest import set_up_entry, state_of_entry
 
@@ -44,7 +49,9 @@ def forwarding(**chosen: Any) -> dict[str, Any]:
         CONF_SEND_ON_CHANGE: True,
         CONF_SNAPSHOT_INTERVAL: 0,
         CONF_MIN_INTERVAL: 5,
-        CONF_TIMESTAMPS: True,
+        CONF_TIMESTAMPS: "always",
+        CONF_SIGNIFICANT_ONLY: False,
+        CONF_MAX_SILENCE: 0,
         "delivery": DELIVERY,
         **chosen,
     }
@@ -90,9 +97,12 @@ async def test_entities_with_their_datastreams_and_attributes(
         CONF_SEND_ON_CHANGE: True,
         CONF_SNAPSHOT_INTERVAL: 0,
         CONF_MIN_INTERVAL: 5,
-        CONF_TIMESTAMPS: True,
+        CONF_TIMESTAMPS: "always",
+        CONF_SIGNIFICANT_ONLY: False,
+        CONF_MAX_SILENCE: 0,
         **DELIVERY,
         CONF_DATASTREAMS: {KITCHEN: "kitchen"},  # the hall keeps its default: not stored
+        CONF_DEADBANDS: {},
         CONF_ATTRIBUTES: {KITCHEN: ["humidity"]},
     }
     assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED  # reloaded with them
@@ -134,4 +144,36 @@ async def test_a_label_alone_needs_no_datastreams_step(
     result = await hass.config_entries.options.async_configure(result["flow_id"], forwarding())
     await hass.async_block_till_done()
     assert CONF_FORWARD_LABEL not in mode1_entry.options
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_significant_changes_only_asks_for_each_entitys_deadband(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    # An earlier version stored the time option as a switch: off is "never".
+    hass.config_entries.async_update_entry(mode1_entry, options={CONF_TIMESTAMPS: False})
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    assert suggested(result, CONF_TIMESTAMPS) == "never"
+    chosen = {CONF_FORWARD_ENTITIES: [KITCHEN], CONF_SIGNIFICANT_ONLY: True}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**chosen, **{CONF_TIMESTAMPS: "delayed"})
+    )
+    assert result["step_id"] == "datastreams"
+    deadband = f"{KITCHEN} deadband"
+
+    answers = {KITCHEN: "sensor_kitchen_temperature", deadband: "2 %x"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], answers)
+    assert result["errors"] == {deadband: "invalid_deadband"}
+
+    answers[deadband] = "0.50, 2%"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], answers)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert mode1_entry.options[CONF_DEADBANDS] == {KITCHEN: "0.5 2%"}
+    assert mode1_entry.options[CONF_TIMESTAMPS] == "delayed"
+    settings = mode1_entry.runtime_data.forwarder.settings
+    assert settings.deadbands == {KITCHEN: Deadband(absolute=0.5, percent=2.0)}
+    assert settings.time_mode is TimeMode.DELAYED
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)

@@ -42,6 +42,8 @@ from ..m6311.records import check_datastream
 from .outbox import Outbox, OutboxRecord
 from .outbox_files import async_import_legacy_outbox, outbox_path
 from .sender import Sender
+from .settings import TimeMode
+from .significance import SignificanceFilter, SilenceWatch
 from .values import record_time, record_value
 
 if TYPE_CHECKING:
@@ -67,6 +69,8 @@ class ForwardStats:
     dropped: int = 0
     skipped: int = 0
     """States not sent: unavailable, unknown, or a value the record format cannot hold."""
+    insignificant: int = 0
+    """Changes not sent: Home Assistant's rules or a deadband found them insignificant."""
     last_sent: datetime | None = None
 
 
@@ -87,7 +91,12 @@ class Forwarder:
         self.outbox = Outbox(outbox_path(hass, entry.entry_id), settings.capacity)
         self.sender = Sender(link, self.outbox, settings, self._on_sent)
         self.skipped = 0
+        self.insignificant = 0
         self.last_sent: datetime | None = None
+        self._significance = (
+            SignificanceFilter(hass, settings.deadbands) if settings.significant_only else None
+        )
+        self._silence = SilenceWatch(settings.max_silence)
         self._tracked: frozenset[str] = frozenset()
         self._unsub_states: CALLBACK_TYPE | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -111,6 +120,7 @@ class Forwarder:
             sent=self.outbox.sent,
             dropped=self.outbox.dropped,
             skipped=self.skipped,
+            insignificant=self.insignificant,
             last_sent=self.last_sent,
         )
 
@@ -130,6 +140,8 @@ class Forwarder:
         """Open the outbox, follow the entities, queue what changed meanwhile, start the sender."""
         await self.outbox.async_open()
         await async_import_legacy_outbox(self.hass, self.entry.entry_id, self.outbox)
+        if self._significance is not None:
+            await self._significance.async_start()
         # Home Assistant does not unload entries when it stops: write the outbox then.
         self._unsub_stop = self.hass.bus.async_listen_once(
             EVENT_HOMEASSISTANT_STOP, self._on_hass_stop
@@ -143,19 +155,22 @@ class Forwarder:
                 )
             )
         if self.settings.snapshot_interval > 0:
-            self._unsubs.append(
-                async_track_time_interval(
-                    self.hass,
-                    self._snapshot,
-                    timedelta(seconds=self.settings.snapshot_interval),
-                    name=f"{DOMAIN} snapshot",
-                )
-            )
+            self._every(self.settings.snapshot_interval, self._snapshot, "snapshot")
+        if self.settings.max_silence > 0:
+            # A tenth of the limit: a quiet entity is heard of again within 110 % of it.
+            self._every(self.settings.max_silence / 10, self._break_silences, "silence")
         self.entry.async_create_background_task(
             self.hass, self.sender.run(), f"{DOMAIN} sender {self.entry.entry_id}"
         )
         if len(self.outbox):
             self.sender.wake()
+
+    def _every(self, seconds: float, action: Callable[[datetime], None], name: str) -> None:
+        self._unsubs.append(
+            async_track_time_interval(
+                self.hass, action, timedelta(seconds=seconds), name=f"{DOMAIN} {name}"
+            )
+        )
 
     async def async_stop(self) -> None:
         """Stop following; held values go to the outbox, which is written at once."""
@@ -220,6 +235,10 @@ class Forwarder:
         state = event.data["new_state"]
         if state is None:
             return
+        if self._significance is not None and not self._significance.is_significant(state):
+            self.insignificant += 1
+            self._notify()
+            return
         previous = event.data["old_state"]
         records = self._records(state, state.last_updated, previous)
         if previous is None:  # the entity appeared (a start, a reload): new values only
@@ -235,6 +254,7 @@ class Forwarder:
             return
         for entity_id in sorted(self._tracked):
             if (state := self.hass.states.get(entity_id)) is not None:
+                self._sent_anyway(state)
                 self._queue(self._not_queued_before(self._records(state, state.last_updated)))
 
     def _not_queued_before(self, records: list[OutboxRecord]) -> list[OutboxRecord]:
@@ -245,7 +265,22 @@ class Forwarder:
     def _snapshot(self, now: datetime) -> None:
         for entity_id in sorted(self._tracked):
             if (state := self.hass.states.get(entity_id)) is not None:
+                self._sent_anyway(state)
                 self._queue(self._records(state, now))
+
+    @callback
+    def _break_silences(self, now: datetime) -> None:
+        """Send the current value of each entity nothing was sent for in the maximum silence."""
+        for entity_id in self._silence.silent(sorted(self._tracked), self.hass.loop.time()):
+            if (state := self.hass.states.get(entity_id)) is not None:
+                self._sent_anyway(state)
+                self._offer(entity_id, self._records(state, now))
+
+    def _sent_anyway(self, state: State) -> None:
+        """A state goes out whatever the rules say: later changes compare with it."""
+        self._silence.sent(state.entity_id, self.hass.loop.time())
+        if self._significance is not None:
+            self._significance.sent(state)
 
     def _records(
         self, state: State, when: datetime, previous: State | None = None
@@ -254,7 +289,7 @@ class Forwarder:
 
         A change of an attribute nobody forwards sends nothing.
         """
-        time = self._time(when) if self.settings.timestamps else None
+        time = None if self.settings.time_mode is TimeMode.NEVER else self._time(when)
         entity_id = state.entity_id
         records: list[OutboxRecord] = []
         if previous is None or state.state != previous.state:
@@ -316,6 +351,7 @@ class Forwarder:
         """Queue an entity's records now, or hold them until its minimum interval ends."""
         if not records:
             return
+        self._silence.sent(entity_id, self.hass.loop.time())
         if not self.settings.min_interval:  # the default: nothing is ever held
             self._queue(records)
             return

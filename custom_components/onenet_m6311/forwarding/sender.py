@@ -14,10 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
+
+from homeassistant.util import dt as dt_util
 
 from ..const import LOGGER
 from ..m6311 import M6311Error, M6311ValidationError, Record, commands
+from .settings import DELAYED_AFTER, TimeMode
+from .values import record_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -153,11 +158,24 @@ class Sender:
     def _first_line(self, candidates: list[OutboxRecord]) -> list[Record]:
         one_shot = not self._link.keep_link
         return commands.split_records(  # sized for the largest message id
-            [Record(r.datastream, r.value, r.time) for r in candidates],
+            self._records(candidates),
             msg_id=commands.SEND_ONCE_MSG_ID_MAX if one_shot else commands.MSG_ID_MAX,
             line_limit=self._link.client.line_limit,
             one_shot=one_shot,
         )[0]
+
+    def _records(self, candidates: list[OutboxRecord]) -> list[Record]:
+        """The library's records; with TimeMode.DELAYED, times only on records that are late."""
+        if self._settings.time_mode is not TimeMode.DELAYED:
+            return [Record(r.datastream, r.value, r.time) for r in candidates]
+        # Times are local "YYYY-MM-DD HH:MM:SS": as strings they sort as the times do. A time
+        # before the second `DELAYED_AFTER` ago is late for sure; one in that second may be up
+        # to a second later than the limit and still go without.
+        late = record_time(dt_util.now() - timedelta(seconds=DELAYED_AFTER))
+        return [
+            Record(r.datastream, r.value, r.time if r.time is not None and r.time < late else None)
+            for r in candidates
+        ]
 
     async def _deliver(self, records: list[Record]) -> None:
         client = self._link.client
