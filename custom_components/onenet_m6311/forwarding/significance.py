@@ -38,7 +38,8 @@ class Deadband:
     @classmethod
     def parse(cls, text: str) -> Deadband | None:
         """`0.5`, `2%` or both (`0.5 2%`, `0.5, 2%`); empty: none. ValueError if unreadable."""
-        parts = [part for part in re.split(r"[,\s]+", text.strip()) if part]
+        glued = re.sub(r"\s+%", "%", text.strip())  # "2 %" is "2%"
+        parts = [part for part in re.split(r"[,\s]+", glued) if part]
         absolute = percent = None
         for part in parts:
             match = _DEADBAND_PART.fullmatch(part)
