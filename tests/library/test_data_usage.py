@@ -441,3 +441,53 @@ async def test_counter_listeners_hear_of_writes_and_reads(
     remove()  # twice is harmless
     await client.check_alive()
     assert heard[-1] == (4, 6)
+
+
+# --- the figures docs/data-usage.md gives -------------------------------------------------------
+
+ROOMS = [Record(f"sensor_room{n}_temperature", 20.5 + n, "2026-11-23 16:30:00") for n in range(10)]
+ENCRYPTED_LINK = [CONNECT_MODE_1, commands.start(encrypt=True).line]
+
+
+@pytest.mark.parametrize(
+    ("before", "lines", "edp_up", "edp_down", "packet_count", "total"),
+    [
+        ([], ["AT+CIOTPING"], 2, 2, 3, 124),
+        (ENCRYPTED_LINK, ["AT+CIOTPING"], 18, 18, 3, 156),
+        ([], [commands.send_data(0, [Record("temp", 22.5)]).line], 18, 0, 2, 98),
+        ([], [commands.send_data(1, [Record("temp", 22.5)]).line], 20, 6, 3, 146),
+        ([], [commands.send_data(0, ROOMS).line], 508, 0, 2, 588),
+        ([CONNECT_MODE_1], [commands.start(encrypt=False).line], 51, 4, 6, 303),
+        ([CONNECT_MODE_1], [commands.start(encrypt=True).line], 202, 151, 9, 721),
+        ([], [commands.quit().line], 0, 0, 3, 120),
+        (
+            [CONNECT_MODE_1],
+            [commands.send_once(False, 0, [Record("temp", 22.5)]).line],
+            69,
+            4,
+            11,
+            521,
+        ),
+    ],
+)
+def test_the_documented_examples(
+    before: list[str],
+    lines: list[str],
+    edp_up: int,
+    edp_down: int,
+    packet_count: int,
+    total: int,
+) -> None:
+    _, context = run(*before)
+    traffic, _ = run(*lines, context=context)
+    spent = sum(traffic, NO_TRAFFIC)
+    assert (spent.edp_up, spent.edp_down) == (edp_up, edp_down)
+    assert (spent.packets_up + spent.packets_down, spent.total) == (packet_count, total)
+
+
+def test_the_documented_cloud_command_and_record_lines() -> None:
+    meter = DataUsageMeter()
+    meter.count_event(CloudCommand(b"on"))
+    assert (meter.traffic.edp_up, meter.traffic.edp_down, meter.traffic.total) == (40, 46, 206)
+    one_by_one, _ = run(*(commands.send_data(0, [room]).line for room in ROOMS))
+    assert sum(traffic.total for traffic in one_by_one) == 1370
