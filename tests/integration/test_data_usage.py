@@ -18,6 +18,7 @@ from unittest.mock import PropertyMock, patch
 import pytest
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import State
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
 
 from custom_components.onenet_m6311 import sensor as sensor_module
@@ -238,4 +239,18 @@ async def test_the_diagnostics_show_the_counters_in_their_parts(
     assert usage["edp_down"] == module.edp_bytes.read
     assert usage["cellular_bytes"] == shown(hass, CELLULAR)
     assert usage["serial_bytes_sent"] == client.serial_bytes_sent
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_renamed_sensor_keeps_its_restored_part(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    """A new entity ID re-adds the same entity, under a name with nothing to restore."""
+    restored = {"native_value": 5000, "native_unit_of_measurement": "B"}
+    mock_restore_cache_with_extra_data(hass, [(State(CELLULAR, "5000"), restored)])
+    await set_up_quietly(hass, mode1_entry)
+    er.async_get(hass).async_update_entity(CELLULAR, new_entity_id="sensor.cellular_renamed")
+    await quiet(hass)
+    client = client_of(mode1_entry)
+    assert shown(hass, "sensor.cellular_renamed") == 5000 + client.data_usage.traffic.total
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)

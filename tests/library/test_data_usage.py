@@ -336,6 +336,7 @@ def test_a_cloud_command_is_cmdreq_down_and_cmdresp_up(body: bytes, encrypted: b
         "AT+CIOTDAT=x,1,a",
         "AT+CIOTSEND=0",
         "AT+CIOTBINSET=1,photo",
+        "AT+CIOTBINSET=x,photo,3",
         "AT+CIOTCONNECTPARA=5",
         "not a command",
     ],
