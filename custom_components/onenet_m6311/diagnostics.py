@@ -46,9 +46,22 @@ async def async_get_config_entry_diagnostics(
                 "following": len(forwarder.following),
                 "outbox": forwarder.outbox.diagnostics(),
             },
+            "data_usage": _data_usage(coordinator),
         },
         TO_REDACT,
     )
+
+
+def _data_usage(coordinator: M6311Coordinator) -> dict[str, int]:
+    """Since the entry was set up: the serial bytes, and the cellular estimate in its parts."""
+    client = coordinator.client
+    traffic = client.data_usage.traffic
+    return {
+        "serial_bytes_sent": client.serial_bytes_sent,
+        "serial_bytes_received": client.serial_bytes_received,
+        **asdict(traffic),
+        "cellular_bytes": traffic.total,
+    }
 
 
 def _serial_trace(coordinator: M6311Coordinator) -> list[str]:

@@ -1,4 +1,4 @@
-"""Diagnostic sensors of the link: signal, heartbeat round trip, cloud commands received."""
+"""Diagnostic sensors: the link (signal, heartbeat, cloud commands), forwarding, data used."""
 
 from __future__ import annotations
 
@@ -6,12 +6,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import SIGNAL_STRENGTH_DECIBELS_MILLIWATT, EntityCategory, UnitOfTime
+from homeassistant.const import (
+    SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
+    EntityCategory,
+    UnitOfInformation,
+    UnitOfTime,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.event import async_call_later
 
 from .entity import M6311Entity
 
@@ -19,13 +27,16 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from homeassistant.core import HomeAssistant
+    from homeassistant.core import CALLBACK_TYPE, HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .coordinator import LinkState, M6311ConfigEntry, M6311Coordinator
     from .forwarding.forwarder import Forwarder, ForwardStats
+    from .m6311 import M6311Client
 
 PARALLEL_UPDATES = 0  # push: entities never poll
+DATA_WRITE_INTERVAL = 1.0
+"""The byte counters change with every byte; their sensors show it at most this often."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +118,37 @@ FORWARD_SENSORS: tuple[ForwardSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DataSensorDescription(SensorEntityDescription):
+    """A sensor reading one byte counter of the module client."""
+
+    value_fn: Callable[[M6311Client], int]
+
+
+def _data_size(
+    key: str, value_fn: Callable[[M6311Client], int], *, enabled: bool
+) -> DataSensorDescription:
+    return DataSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=enabled,
+        value_fn=value_fn,
+    )
+
+
+DATA_SENSORS: tuple[DataSensorDescription, ...] = (
+    # Both ways, headers included: what the SIM's plan counts (docs/data-usage.md).
+    _data_size("cellular_data", lambda client: client.data_usage.traffic.total, enabled=True),
+    # For troubleshooting the serial line only: off by default, as each heartbeat changes them.
+    _data_size("serial_bytes_sent", lambda client: client.serial_bytes_sent, enabled=False),
+    _data_size("serial_bytes_received", lambda client: client.serial_bytes_received, enabled=False),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: M6311ConfigEntry,
@@ -119,6 +161,7 @@ async def async_setup_entry(
         ForwardSensor(runtime.coordinator, runtime.forwarder, description)
         for description in FORWARD_SENSORS
     )
+    async_add_entities(DataSensor(runtime.coordinator, description) for description in DATA_SENSORS)
 
 
 class LinkSensor(M6311Entity, SensorEntity):
@@ -168,3 +211,68 @@ class ForwardSensor(M6311Entity, SensorEntity):
         """Follow the forwarder's counters while the entity exists (told at most once a second)."""
         await super().async_added_to_hass()
         self.async_on_remove(self._forwarder.add_listener(self.async_write_ha_state))
+
+
+class DataSensor(M6311Entity, RestoreSensor):
+    """A byte counter that goes on from where it was before Home Assistant restarted.
+
+    The client counts from zero when the entry is set up; the sensor adds the value it last
+    showed, restored once, so the total never goes back (a reset only when no value was kept,
+    which `total_increasing` allows).
+    """
+
+    entity_description: DataSensorDescription
+
+    def __init__(self, coordinator: M6311Coordinator, description: DataSensorDescription) -> None:
+        """Describe the sensor; its restored part is read when it is added."""
+        super().__init__(coordinator, description)
+        self._restored: int | None = None
+        self._pending_write: CALLBACK_TYPE | None = None
+
+    @property
+    def available(self) -> bool:
+        """Counters are known whatever the link does."""
+        return True
+
+    @property
+    def native_value(self) -> int:
+        """The value before the restart, and what the client counted since."""
+        counted = self.entity_description.value_fn(self.coordinator.client)
+        return (self._restored or 0) + counted
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last value (once: the same object may be added again), follow the client."""
+        await super().async_added_to_hass()
+        if self._restored is None:
+            self._restored = await self._last_value()
+        self.async_on_remove(
+            self.coordinator.client.add_counter_listener(self._on_counters_changed)
+        )
+        self.async_on_remove(self._cancel_pending_write)
+
+    async def _last_value(self) -> int:
+        """The value last shown, or 0 when there is none (first start, or it was unknown)."""
+        last = await self.async_get_last_sensor_data()
+        value = None if last is None else last.native_value
+        if isinstance(value, int | float) and value >= 0:
+            return int(value)
+        return 0
+
+    @callback
+    def _on_counters_changed(self) -> None:
+        """A counter moved: show it soon (each byte would cost a state write)."""
+        if self._pending_write is None:
+            self._pending_write = async_call_later(
+                self.hass, DATA_WRITE_INTERVAL, self._write_counters
+            )
+
+    @callback
+    def _write_counters(self, _now: datetime) -> None:
+        self._pending_write = None
+        self.async_write_ha_state()
+
+    @callback
+    def _cancel_pending_write(self) -> None:
+        if self._pending_write is not None:
+            self._pending_write()
+            self._pending_write = None

@@ -12,6 +12,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from emulator.edp import (
     AesCipher,
@@ -41,6 +42,19 @@ _LOGGER = logging.getLogger(__name__)
 type KeySource = Callable[[], Awaitable[RsaKeyPair]]
 
 
+@dataclass
+class EdpByteCount:
+    """Bytes the module wrote to its EDP sockets and read from them, over all its links.
+
+    What the integration's estimate of the cellular traffic is checked against: the EDP bytes
+    exactly, without TCP/IP (which the kernel adds on 127.0.0.1 as it likes).
+    """
+
+    written: int = 0
+    read: int = 0
+    messages_written: int = 0
+
+
 class EdpLink:
     """One TCP connection to the platform's EDP port, logged in as the module's device."""
 
@@ -50,9 +64,14 @@ class EdpLink:
         address: tuple[str, int],
         idle_timeout: float,
         rsa_key: KeySource,
+        counter: EdpByteCount | None = None,
     ) -> None:
-        """Connect to `address` when opened; drop the link after `idle_timeout` s of silence."""
+        """Connect to `address` when opened; drop the link after `idle_timeout` s of silence.
+
+        `counter` adds up the bytes this link writes and reads (a count of its own if None).
+        """
         self._listener = listener
+        self.counter = counter if counter is not None else EdpByteCount()
         self._address = address
         self.idle_timeout = idle_timeout
         self._rsa_key = rsa_key
@@ -123,6 +142,7 @@ class EdpLink:
             if not data:
                 msg = "the platform closed the connection"
                 raise ConnectionResetError(msg)
+            self.counter.read += len(data)
             self._inbox.extend(self._decoder.feed(data))
         return self._inbox.popleft()
 
@@ -130,7 +150,10 @@ class EdpLink:
         if self._writer is None or self._writer.is_closing():
             msg = "the EDP link is closed"
             raise CloudUnreachableError(msg)
-        self._writer.write(encode(message, self._cipher))
+        packet = encode(message, self._cipher)
+        self._writer.write(packet)
+        self.counter.written += len(packet)
+        self.counter.messages_written += 1
         self._touch()
 
     def _touch(self) -> None:
@@ -190,6 +213,7 @@ class EdpLink:
         reason = "the platform closed the connection"
         try:
             while data := await self._reader.read(4096):  # type: ignore[union-attr]
+                self.counter.read += len(data)
                 self._touch()
                 for message in self._decoder.feed(data):
                     if isinstance(message, ConnClose):

@@ -11,7 +11,7 @@ from emulator.edp import RsaKeyPair
 
 from .cloud import CloudLink, LinkListener, PlatformHttp
 from .dialect import Dialect
-from .edp_link import EdpLink
+from .edp_link import EdpByteCount, EdpLink
 from .engine import ConnectMode, Firmware, ModuleConfig
 from .state import StateStore, Stored
 from .wire import Garbler, InputPump, OutputPump, PtyPort, TcpPort
@@ -80,6 +80,8 @@ class ModuleEmulator:
             link_factory or self._edp_link,
             self.output.write,
         )
+        self.edp_bytes = EdpByteCount()
+        """What the module wrote to and read from the platform over EDP, since it was made."""
         self._control_port = control_port
         self._control: object | None = None
         self._rsa: RsaKeyPair | None = None
@@ -150,7 +152,9 @@ class ModuleEmulator:
         return sinks
 
     def _edp_link(self, listener: LinkListener) -> CloudLink:
-        return EdpLink(listener, self.edp_address, self.config.idle_timeout, self._rsa_key)
+        return EdpLink(
+            listener, self.edp_address, self.config.idle_timeout, self._rsa_key, self.edp_bytes
+        )
 
     async def _rsa_key(self) -> RsaKeyPair:
         """The module's RSA-1024 key, made once (in a thread: it takes a moment of CPU)."""

@@ -14,10 +14,12 @@ from emulator.edp import (
     EncryptReq,
     Message,
     PingReq,
+    PingResp,
     SaveAck,
     SaveAckJson,
     SaveData,
     Unknown,
+    encode,
 )
 from emulator.module import ConnectMode, Dialect, ModuleConfig
 from emulator.platform import DEFAULT_MASTER_KEY, DEFAULT_PROJECT_ID, SaveAckForm
@@ -683,3 +685,23 @@ async def test_an_ack_faster_than_the_answer_still_follows_it(
     module.delay_answers(0.3)  # the SAVEACK arrives while `+OK` is held back
     await port.ask('AT+CIOTDAT=77,1,"a,,1"', framed("+OK", "SAVE succ!msg:77"))
     assert platform.datapoints(device_id, "a")
+
+
+# --- what the module wrote and read over EDP --------------------------------------------------
+
+
+async def test_the_edp_byte_count_is_every_packet_both_ways(
+    platform: PlatformEmulator, module: ModuleEmulator, port: SerialClient
+) -> None:
+    device_id = await online_device(platform, module, port)
+    await port.ask('AT+CIOTDAT=7,1,"a,,1"', framed("+OK", "SAVE succ!msg:7"))
+    await port.ask("AT+CIOTPING", framed("+OK PING succ!"))
+    sent: list[Message] = [
+        ConnReq(device_id, DEFAULT_MASTER_KEY, keepalive=128),
+        SaveData.split_string(",;a,,1", 7),
+        PingReq(),
+    ]
+    received: list[Message] = [ConnResp(0), SaveAck(7), PingResp()]
+    assert module.edp_bytes.written == sum(len(encode(message)) for message in sent)
+    assert module.edp_bytes.messages_written == len(sent)
+    assert module.edp_bytes.read == sum(len(encode(message)) for message in received)

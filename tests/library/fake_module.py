@@ -45,6 +45,10 @@ class FakeModule:
     """The reply to a line missing from `replies` (None: silence)."""
     echo: bool = False
     received: list[str] = field(default_factory=list)
+    bytes_read: int = 0
+    """Every byte the client wrote, as the module's side of the line read it."""
+    bytes_written: int = 0
+    """Every byte printed on the line for the client."""
     _master: int = -1
     _slave: int = -1
     _buffer: bytes = b""
@@ -79,7 +83,7 @@ class FakeModule:
     def write(self, data: bytes) -> None:
         """Print bytes on the line, unasked (unsolicited lines, boot lines)."""
         if self._master >= 0:
-            os.write(self._master, data)
+            self.bytes_written += os.write(self._master, data)
 
     async def wait_for_line(self, count: int = 1) -> None:
         """Wait until `count` command lines in all have been received."""
@@ -93,7 +97,9 @@ class FakeModule:
 
     def _on_readable(self) -> None:
         with contextlib.suppress(BlockingIOError):
-            self._buffer += os.read(self._master, 4096)
+            data = os.read(self._master, 4096)
+            self.bytes_read += len(data)
+            self._buffer += data
         while b"\r" in self._buffer:
             raw, _, rest = self._buffer.partition(b"\r")
             self._buffer = rest.removeprefix(b"\n")

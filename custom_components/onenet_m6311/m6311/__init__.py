@@ -6,6 +6,7 @@ No Home Assistant import, ever: this package can be lifted out as a library unch
 from . import commands
 from .client import M6311Client
 from .commands import DEFAULT_LINE_LIMIT, Command
+from .data_usage import DataUsageMeter, Traffic
 from .errors import (
     DataSendError,
     DeviceConnectError,
@@ -70,6 +71,7 @@ __all__ = [
     "Connected",
     "ConnectionLost",
     "DataSendError",
+    "DataUsageMeter",
     "DeviceConnectError",
     "DeviceDisconnectError",
     "DeviceInitError",
@@ -105,6 +107,7 @@ __all__ = [
     "Response",
     "SaveAck",
     "SignalQuality",
+    "Traffic",
     "WlanError",
     "commands",
     "encode_record",

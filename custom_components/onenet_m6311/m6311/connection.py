@@ -23,6 +23,10 @@ Which answer is whose. Nothing on the line names the command an answer belongs t
   none came by then, one may still come, so the line counts as out of step (a probe first).
 - A final result without its line end counts once the line is quiet for `IDLE_FLUSH`, and a
   cloud command's payload never runs across an answer (see `responses.LineDecoder`).
+
+What the link costs. The connection counts the bytes it writes and reads, exactly, and
+estimates from each command the module carried out what it cost on the cellular link
+(`data_usage`); listeners hear of every change of these counters.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from typing import TYPE_CHECKING, Self
 import serialx
 
 from . import commands
+from .data_usage import DataUsageMeter
 from .errors import (
     M6311CommandError,
     M6311ConnectionError,
@@ -73,6 +78,7 @@ IDLE_FLUSH = 0.2
 READ_SIZE = 4096
 
 type EventCallback = Callable[[ModuleEvent], None]
+type CounterListener = Callable[[], None]
 type StreamOpener = Callable[..., Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
 
 
@@ -150,10 +156,46 @@ class ModuleConnection:
         """The name of a command that ended without its final result, while the line is out
         of step because of it."""
         self._idle: asyncio.TimerHandle | None = None
+        self._bytes_sent = 0
         self._bytes_received = 0
+        self._counter_listeners: list[CounterListener] = []
         self._lost_reason: str | None = None
         self.trace = SerialTrace()
         """The last lines both ways, with times and without secrets: for bug reports."""
+        self.data_usage = DataUsageMeter()
+        """The estimated cellular traffic of what the module did for this connection."""
+        self.subscribe(self.data_usage.count_event)
+
+    @property
+    def serial_bytes_sent(self) -> int:
+        """Bytes written to the module since this object was made (across reconnects)."""
+        return self._bytes_sent
+
+    @property
+    def serial_bytes_received(self) -> int:
+        """Bytes read from the module since this object was made (across reconnects)."""
+        return self._bytes_received
+
+    def add_counter_listener(self, listener: CounterListener) -> Callable[[], None]:
+        """Call `listener` whenever a counter changed; returns the call that removes it.
+
+        It is called for every read and write, so it should only note that something changed.
+        """
+        self._counter_listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._counter_listeners.remove(listener)
+
+        return remove
+
+    def _counters_changed(self) -> None:
+        for listener in list(self._counter_listeners):
+            try:
+                listener()
+            except Exception:
+                # As for subscribers: a listener's bug must not stop the read loop.
+                _LOGGER.exception("A counter listener failed")
 
     @property
     def connected(self) -> bool:
@@ -240,6 +282,7 @@ class ModuleConnection:
                 self._cancel_idle()
                 for item in self._decoder.feed(data):
                     self._dispatch(item)
+                self._counters_changed()
                 if self._decoder.waiting:
                     self._idle = loop.call_later(IDLE_FLUSH, self._on_idle)
         except (OSError, serialx.SerialException) as err:
@@ -354,7 +397,11 @@ class ModuleConnection:
             with SECRETS.scoped(command.secrets):
                 self.trace.sent(command.redacted_line)
                 await self._write(writer, command)
-                return await self._answer(command, future, timeout)
+                response = await self._answer(command, future, timeout)
+                # Only a command the module carried out reached the platform (see data_usage).
+                self.data_usage.count_command(command.line)
+                self._counters_changed()
+                return response
         finally:
             self._pending = None
             pending.cancel_linger()
@@ -381,10 +428,12 @@ class ModuleConnection:
                 placeholders={"command": command.name, "seconds": f"{seconds:g}"},
             ) from None
 
-    @staticmethod
-    async def _write(writer: asyncio.StreamWriter, command: Command) -> None:
+    async def _write(self, writer: asyncio.StreamWriter, command: Command) -> None:
+        data = command.encode()
         try:
-            writer.write(command.encode())
+            writer.write(data)
+            self._bytes_sent += len(data)
+            self._counters_changed()
             await writer.drain()
         except (OSError, serialx.SerialException) as err:
             msg = f"{command.name}: writing to the module failed: {err}"
