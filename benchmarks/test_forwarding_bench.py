@@ -38,18 +38,16 @@ from .forwarding import (
     Cost,
     Latency,
     LineMeter,
-    Results,
     Throughput,
     Values,
     burst_cpu,
     ciotdat_lines,
-    machine,
     measure_latency,
     measure_throughput,
-    report,
     require,
 )
 from .outbox import measure_outbox
+from .report import Results, machine, report
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
