@@ -167,11 +167,21 @@ def on_each_confirmation(forwarder: Forwarder, callback: Callable[[], None]) -> 
     return stop
 
 
-async def measure_throughput(
-    bench: Bench, forwarder: Forwarder, entities: Sequence[str], steps: int, mode: str
+async def measure_throughput(  # noqa: PLR0913  # the burst, and what each change sets
+    bench: Bench,
+    forwarder: Forwarder,
+    entities: Sequence[str],
+    steps: int,
+    mode: str,
+    *,
+    value_of: Callable[[str], str] | None = None,
 ) -> Throughput:
-    """Set `steps` states on each entity at once, time until the outbox confirmed them all."""
+    """Set `steps` states on each entity at once, time until the outbox confirmed them all.
+
+    `value_of(entity_id)` is the entity's next state; by default the bench's `Values`.
+    """
     hass, module, meter, values = bench.hass, bench.module, bench.meter, bench.values
+    next_value = value_of or (lambda _entity_id: values.next())
     loop = asyncio.get_running_loop()
     records = len(entities) * steps
     base_sent = forwarder.outbox.sent
@@ -190,7 +200,7 @@ async def measure_throughput(
     try:
         for _ in range(steps):
             for entity_id in entities:
-                hass.states.async_set(entity_id, values.next())
+                hass.states.async_set(entity_id, next_value(entity_id))
         async with asyncio.timeout(600):
             await done.wait()
     finally:

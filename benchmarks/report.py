@@ -20,6 +20,7 @@ from .forwarding import (
     percentile,
 )
 from .outbox import OutboxFigures, outbox_section
+from .time_modes import TimeModeFigures, time_modes_section
 
 
 def machine() -> dict[str, str]:
@@ -57,6 +58,7 @@ class Results:
     latency_interval: float
     machine: dict[str, str]
     outbox: OutboxFigures
+    time_modes: TimeModeFigures
 
 
 def _ms(seconds: float) -> str:
@@ -204,5 +206,9 @@ def report(results: Results) -> str:
                 f"| {mode} | {name} | {len(samples)} | {_ms(percentile(samples, 50))} | "
                 f"{_ms(percentile(samples, 99))} | {_ms(max(samples))} |"
             )
-    out += ["", *outbox_section(results.outbox)]
+    out += [
+        "",
+        *outbox_section(results.outbox),
+        *time_modes_section(results.time_modes),
+    ]
     return "\n".join(out).rstrip("\n") + "\n"
