@@ -10,6 +10,7 @@ from importlib import metadata
 
 from homeassistant.const import __version__ as ha_version
 
+from .command_latency import CommandLatency, command_latency_section
 from .forwarding import (
     BAUDRATE,
     BITS_PER_BYTE,
@@ -59,6 +60,7 @@ class Results:
     machine: dict[str, str]
     outbox: OutboxFigures
     time_modes: TimeModeFigures
+    commands: CommandLatency
 
 
 def _ms(seconds: float) -> str:
@@ -210,5 +212,6 @@ def report(results: Results) -> str:
         "",
         *outbox_section(results.outbox),
         *time_modes_section(results.time_modes),
+        *command_latency_section(results.commands),
     ]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -1,8 +1,8 @@
 """The forwarding benchmark, run by `scripts/bench` inside Home Assistant's test harness.
 
 It is not a timed test: it asserts only that the run is valid (every record confirmed, no
-line sent during a measured burst, each time mode's records timed as the mode says), prints
-the table and writes docs/benchmark.md.
+line sent during a measured burst, each time mode's records timed as the mode says, every cloud
+command's event fired), prints the table and writes docs/benchmark.md.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from custom_components.onenet_m6311.forwarding.settings import TimeMode
 from emulator.module import ModuleEmulator
 from emulator.platform import PlatformEmulator
 
+from .command_latency import CommandLatency, measure_command_latency
 from .forwarding import (
     BAUDRATE,
     CLOUD_LATENCY,
@@ -86,6 +87,8 @@ TIME_MODE_STEPS = 25
 """Readings per home sensor in a burst: 250 records, which without times are confirmed about
 4 s after their change (the 1 s batch window, then 9 or 10 lines), within the 5 s after which
 "only when delayed" would send a time (checked: none went with one)."""
+COMMANDS = 300
+COMMAND_GAP = 0.02
 
 
 @pytest.fixture
@@ -213,6 +216,16 @@ async def run_time_modes(integration: Integration, bench: Bench) -> TimeModeFigu
     return TimeModeFigures(runs=runs, steps=TIME_MODE_STEPS)
 
 
+async def run_command_latency(integration: Integration, bench: Bench) -> CommandLatency:
+    """Part 6: cloud commands to the bus event, beside a bare pty; nothing forwarded."""
+    await integration.start()
+    await asyncio.sleep(0.5)  # the login's own traffic is over
+    latency = await measure_command_latency(bench.hass, bench.module, COMMANDS, COMMAND_GAP)
+    require(len(latency.integration) == COMMANDS, "a command event went missing")
+    await integration.stop()
+    return latency
+
+
 async def run_cost(integration: Integration, bench: Bench) -> Cost:
     """Part 2: CPU on the loop per change, ours and mqtt_statestream's, same run."""
     hass, module, values = bench.hass, bench.module, bench.values
@@ -255,6 +268,7 @@ async def test_forwarding_benchmark(
     throughput = await run_throughput(integration, bench)
     latency = await run_latency(integration, bench)
     time_modes = await run_time_modes(integration, bench)
+    commands = await run_command_latency(integration, bench)
 
     async def no_publish(*_args: object, **_kwargs: object) -> None:
         return None
@@ -286,6 +300,7 @@ async def test_forwarding_benchmark(
         machine=await hass.async_add_executor_job(machine),
         outbox=outbox,
         time_modes=time_modes,
+        commands=commands,
     )
     text = report(results)
     await hass.async_add_executor_job(REPORT.write_text, text, "utf-8")
