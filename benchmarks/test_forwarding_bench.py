@@ -1,7 +1,8 @@
 """The forwarding benchmark, run by `scripts/bench` inside Home Assistant's test harness.
 
 It is not a timed test: it asserts only that the run is valid (every record confirmed, no
-line sent during a measured burst), prints the table and writes docs/benchmark.md.
+line sent during a measured burst, each time mode's records timed as the mode says, every cloud
+command's event fired), prints the table and writes docs/benchmark.md.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ from custom_components.onenet_m6311.const import (
     CONF_FORWARD_ENTITIES,
     CONF_MASTER_KEY,
     CONF_MODE,
+    CONF_TIMESTAMPS,
     DOMAIN,
 )
+from custom_components.onenet_m6311.forwarding.settings import TimeMode
 from emulator.module import ModuleEmulator
 from emulator.platform import PlatformEmulator
 
+from .command_latency import CommandLatency, measure_command_latency
 from .forwarding import (
     BAUDRATE,
     CLOUD_LATENCY,
@@ -38,18 +42,24 @@ from .forwarding import (
     Cost,
     Latency,
     LineMeter,
-    Results,
     Throughput,
     Values,
     burst_cpu,
     ciotdat_lines,
-    machine,
     measure_latency,
     measure_throughput,
-    report,
     require,
 )
 from .outbox import measure_outbox
+from .report import Results, machine, report
+from .time_modes import (
+    HOME_SENSORS,
+    Readings,
+    TimeModeFigures,
+    TimeModeRun,
+    check_times,
+    measure_burst,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -72,6 +82,13 @@ COST_STEPS = 50
 """Changes per sensor in a cost burst: 500 changes per side per round."""
 BATCH_WINDOW = 1.0
 """The integration's default; the cost bursts must end within it (checked)."""
+TIME_MODE_BURSTS = 3
+TIME_MODE_STEPS = 25
+"""Readings per home sensor in a burst: 250 records, which without times are confirmed about
+4 s after their change (the 1 s batch window, then 9 or 10 lines), within the 5 s after which
+"only when delayed" would send a time (checked: none went with one)."""
+COMMANDS = 300
+COMMAND_GAP = 0.02
 
 
 @pytest.fixture
@@ -179,6 +196,36 @@ async def run_latency(integration: Integration, bench: Bench) -> dict[str, Laten
     return results
 
 
+async def run_time_modes(integration: Integration, bench: Bench) -> TimeModeFigures:
+    """Part 5: the same bursts of home sensor readings in each time mode."""
+    readings = Readings()
+    runs = []
+    for mode in TimeMode:
+        forwarder = await integration.start(
+            **{CONF_FORWARD_ENTITIES: list(HOME_SENSORS), CONF_TIMESTAMPS: mode.value}
+        )
+        await drain(forwarder)  # anything the start queued is out of the way
+        bursts = []
+        for _ in range(TIME_MODE_BURSTS):
+            bursts.append(await measure_burst(bench, forwarder, readings, TIME_MODE_STEPS, mode))
+            await drain(forwarder)  # the next burst starts a batch window of its own
+        run = TimeModeRun.of(mode, bursts)
+        check_times(run)
+        runs.append(run)
+        await integration.stop()
+    return TimeModeFigures(runs=runs, steps=TIME_MODE_STEPS)
+
+
+async def run_command_latency(integration: Integration, bench: Bench) -> CommandLatency:
+    """Part 6: cloud commands to the bus event, beside a bare pty; nothing forwarded."""
+    await integration.start()
+    await asyncio.sleep(0.5)  # the login's own traffic is over
+    latency = await measure_command_latency(bench.hass, bench.module, COMMANDS, COMMAND_GAP)
+    require(len(latency.integration) == COMMANDS, "a command event went missing")
+    await integration.stop()
+    return latency
+
+
 async def run_cost(integration: Integration, bench: Bench) -> Cost:
     """Part 2: CPU on the loop per change, ours and mqtt_statestream's, same run."""
     hass, module, values = bench.hass, bench.module, bench.values
@@ -211,7 +258,7 @@ async def run_cost(integration: Integration, bench: Bench) -> Cost:
 async def test_forwarding_benchmark(
     hass: HomeAssistant, module: ModuleEmulator, platform: PlatformEmulator
 ) -> None:
-    """Throughput, event-loop cost and latency, in one run; prints and writes the report."""
+    """Every part in one run; prints the report and writes it."""
     asyncio.get_running_loop().set_debug(False)  # the harness turns debug on: not production
     logging.getLogger().setLevel(logging.WARNING)  # nor is capturing every debug line
     outbox = await measure_outbox()  # first, in processes of its own, on a quiet machine
@@ -220,6 +267,8 @@ async def test_forwarding_benchmark(
     integration = Integration(hass, module, device_id)
     throughput = await run_throughput(integration, bench)
     latency = await run_latency(integration, bench)
+    time_modes = await run_time_modes(integration, bench)
+    commands = await run_command_latency(integration, bench)
 
     async def no_publish(*_args: object, **_kwargs: object) -> None:
         return None
@@ -236,7 +285,7 @@ async def test_forwarding_benchmark(
     sent = sum(run.records for run in throughput) + sum(
         len(run.samples) for run in latency.values()
     )
-    sent += COST_ROUNDS * cost.changes
+    sent += COST_ROUNDS * cost.changes + sum(run.line.records for run in time_modes.runs)
     async with asyncio.timeout(30):
         while len(platform.datapoints(device_id)) < sent:  # noqa: ASYNC110  # poll the store
             await asyncio.sleep(0.1)
@@ -250,6 +299,8 @@ async def test_forwarding_benchmark(
         latency_interval=LATENCY_INTERVAL,
         machine=await hass.async_add_executor_job(machine),
         outbox=outbox,
+        time_modes=time_modes,
+        commands=commands,
     )
     text = report(results)
     await hass.async_add_executor_job(REPORT.write_text, text, "utf-8")
