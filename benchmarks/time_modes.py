@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from custom_components.onenet_m6311.forwarding.settings import DELAYED_AFTER, TimeMode
+from custom_components.onenet_m6311.m6311.data_usage import (
+    Traffic,
+    save_traffic,
+    split_string_payload,
+)
 from emulator.edp import AesCipher, SaveData, encode
 from emulator.module.atparse import parse_line, split_params
 
@@ -91,6 +96,9 @@ class Air:
     """The same packets with EDP encryption on (AES-128, padded to 16-byte blocks)."""
     segments: int
     """TCP segments carrying the packets (`MSS` bytes each at most)."""
+    billed: int
+    """Both ways, headers and acknowledgements included, as the Cellular data sensor counts
+    (`m6311/data_usage.py`, docs/data-usage.md)."""
 
     def __add__(self, other: Air) -> Air:
         """Both runs' figures together."""
@@ -101,6 +109,7 @@ class Air:
             edp=self.edp + other.edp,
             edp_encrypted=self.edp_encrypted + other.edp_encrypted,
             segments=self.segments + other.segments,
+            billed=self.billed + other.billed,
         )
 
     @property
@@ -126,16 +135,31 @@ def saved_data(line: str) -> SaveData | None:
     return SaveData.split_string(",;" + data, int(msg_id) or None)
 
 
+def sensor_traffic(line: str) -> Traffic:
+    """What the Cellular data sensor counts for an AT+CIOTDAT line (the library's model)."""
+    fields = split_params(line.partition("=")[2], maxsplit=2)
+    if fields is None or len(fields) != 3:  # noqa: PLR2004  # msg_id, num, data
+        msg = f"not an AT+CIOTDAT line: {line!r}"
+        raise RuntimeError(msg)
+    msg_id, _count, data = fields
+    return save_traffic(split_string_payload(data), int(msg_id), encrypted=False)
+
+
 def air_of(lines: Sequence[str]) -> Air:
     """The air figures of the AT+CIOTDAT lines among `lines`."""
     cipher = AesCipher(AES_KEY)
-    air = Air(lines=0, records=0, untimed=0, edp=0, edp_encrypted=0, segments=0)
+    air = Air(lines=0, records=0, untimed=0, edp=0, edp_encrypted=0, segments=0, billed=0)
     for line in lines:
         message = saved_data(line)
         if message is None:
             continue
         packet = encode(message)
         points = message.datapoints()
+        billed = sensor_traffic(line)
+        require(
+            billed.edp_up == len(packet),
+            f"the sensor's model counts {billed.edp_up} bytes for a {len(packet)}-byte SAVEDATA",
+        )
         air += Air(
             lines=1,
             records=len(points),
@@ -143,6 +167,7 @@ def air_of(lines: Sequence[str]) -> Air:
             edp=len(packet),
             edp_encrypted=len(encode(message, cipher)),
             segments=math.ceil(len(packet) / MSS),
+            billed=billed.total,
         )
     return air
 
@@ -306,7 +331,10 @@ def _air_paragraph() -> list[str]:
             "header compression). The *uplink* figure is the module's bytes alone: the "
             f"platform's TCP acknowledgements (downlink, {IP_TCP_HEADERS} bytes each, at most one "
             "per segment, so at most the headers column again) are not counted, nor the "
-            "heartbeats (PINGREQ, 2 bytes plus headers, once a minute) and the TCP handshake."
+            "heartbeats (PINGREQ, 2 bytes plus headers, once a minute) and the TCP handshake. "
+            "The last column is the Cellular data sensor's model for the same lines "
+            "(docs/data-usage.md: both ways, with the acknowledging packet of each data "
+            "packet); the run checks that its EDP bytes equal the codec's, line by line."
         ),
     ]
 
@@ -315,9 +343,10 @@ def _air_table(runs: Sequence[TimeModeRun]) -> list[str]:
     out = [
         (
             "| time mode | SAVEDATA packets | bytes/packet | EDP bytes/record | IPv4 + TCP "
-            "headers/record | **uplink bytes/record** | uplink bytes/record, EDP encryption on |"
+            "headers/record | **uplink bytes/record** | uplink bytes/record, EDP encryption on "
+            "| both ways, as the Cellular data sensor counts |"
         ),
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         air = run.air
@@ -325,6 +354,7 @@ def _air_table(runs: Sequence[TimeModeRun]) -> list[str]:
             f"| {run.line.mode} | {air.lines} | {air.edp / air.lines:.0f} | "
             f"{air.edp / air.records:.1f} | {air.headers / air.records:.1f} | "
             f"**{(air.edp + air.headers) / air.records:.1f}** | "
-            f"{(air.edp_encrypted + air.headers) / air.records:.1f} |"
+            f"{(air.edp_encrypted + air.headers) / air.records:.1f} | "
+            f"{air.billed / air.records:.1f} |"
         )
     return out
