@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 import pytest
 from homeassistant.core import ServiceRegistry, callback
@@ -41,7 +41,7 @@ from emulator.platform import PlatformEmulator
 from .translation_check import TranslationCheck
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Callable, Iterator
     from pathlib import Path
 
     from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -103,6 +103,17 @@ async def every_text_is_translated(request: pytest.FixtureRequest) -> AsyncItera
                 if entry.platform == DOMAIN:
                     check.entity(entry, hass.states.get(entry.entity_id))
     assert not check.problems, "missing texts:\n" + "\n".join(check.problems)
+
+
+@pytest.fixture
+def every_entity_enabled() -> Iterator[None]:
+    """Entities disabled by default too (the signal, the serial counters)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import asyncio
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from unittest.mock import PropertyMock, patch
 
 import pytest
 from homeassistant.const import STATE_UNKNOWN
@@ -28,7 +27,7 @@ from custom_components.onenet_m6311.diagnostics import async_get_config_entry_di
 from .conftest import set_up, state_of, wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
     from pathlib import Path
 
     from homeassistant.core import HomeAssistant
@@ -57,17 +56,6 @@ pytestmark = pytest.mark.usefixtures("quick_retries", "quick_data_writes", "ever
 def quick_data_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The data sensors show a change within 10 ms instead of a second."""
     monkeypatch.setattr(sensor_module, "DATA_WRITE_INTERVAL", 0.01)
-
-
-@pytest.fixture
-def every_entity_enabled() -> Iterator[None]:
-    """The serial counters too, which are off by default."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        new_callable=PropertyMock,
-        return_value=True,
-    ):
-        yield
 
 
 def shown(hass: HomeAssistant, entity_id: str) -> int:

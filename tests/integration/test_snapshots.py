@@ -19,7 +19,7 @@ import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from unittest.mock import PropertyMock, patch
+from unittest.mock import patch
 
 import pytest
 from homeassistant.const import Platform
@@ -66,17 +66,6 @@ class ReleaseSnapshots(HomeAssistantSnapshotExtension):
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """The harness's snapshot assertion, kept per release."""
     return snapshot.use_extension(ReleaseSnapshots)
-
-
-@pytest.fixture
-def every_entity_enabled() -> Iterator[None]:
-    """Entities disabled by default too (the signal), as `snapshot_platform` wants them."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        new_callable=PropertyMock,
-        return_value=True,
-    ):
-        yield
 
 
 @pytest.fixture(autouse=True)
