@@ -16,11 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from custom_components.onenet_m6311.forwarding.settings import DELAYED_AFTER, TimeMode
-from custom_components.onenet_m6311.m6311.data_usage import (
-    Traffic,
-    save_traffic,
-    split_string_payload,
-)
+from custom_components.onenet_m6311.m6311.data_usage import LinkContext, Traffic, account
 from emulator.edp import AesCipher, SaveData, encode
 from emulator.module.atparse import parse_line, split_params
 
@@ -136,13 +132,9 @@ def saved_data(line: str) -> SaveData | None:
 
 
 def sensor_traffic(line: str) -> Traffic:
-    """What the Cellular data sensor counts for an AT+CIOTDAT line (the library's model)."""
-    fields = split_params(line.partition("=")[2], maxsplit=2)
-    if fields is None or len(fields) != 3:  # noqa: PLR2004  # msg_id, num, data
-        msg = f"not an AT+CIOTDAT line: {line!r}"
-        raise RuntimeError(msg)
-    msg_id, _count, data = fields
-    return save_traffic(split_string_payload(data), int(msg_id), encrypted=False)
+    """What the Cellular data sensor counts for an AT+CIOTDAT line (the library's accounting)."""
+    traffic, _context = account(line, LinkContext())  # a SAVEDATA needs no link state
+    return traffic
 
 
 def air_of(lines: Sequence[str]) -> Air:

@@ -156,8 +156,8 @@ def _savedata_body(payload: int, msg_id: int) -> int:
     return 1 + (2 if msg_id else 0) + 1 + payload
 
 
-def split_string_payload(data: str) -> int:
-    """Type 5: the separators and the data of AT+CIOTDAT, as one string (its size)."""
+def _split_string_payload(data: str) -> int:
+    """Type 5: the separators and the data of AT+CIOTDAT, as one string."""
     return _string(_utf8(_SPLIT_STRING_SEPARATORS + data))
 
 
@@ -321,7 +321,7 @@ def _data(params: str, context: LinkContext) -> _Account:
     msg_id = _int(parts[0])
     if len(parts) < 3 or msg_id is None:  # noqa: PLR2004  # msg_id, n, data
         return NO_TRAFFIC, context
-    payload = split_string_payload(_unquote(parts[2]))
+    payload = _split_string_payload(_unquote(parts[2]))
     return save_traffic(payload, msg_id, encrypted=context.encrypted), context
 
 
@@ -332,7 +332,7 @@ def _send_once(params: str, context: LinkContext) -> _Account:
     if len(parts) < 4 or msg_id is None:  # noqa: PLR2004  # encrypt, msg_id, n, data
         return NO_TRAFFIC, context
     encrypt = parts[0].strip() == "1"
-    payload = split_string_payload(_unquote(parts[3]))
+    payload = _split_string_payload(_unquote(parts[3]))
     traffic = (
         login_traffic(context.login, encrypt=encrypt)
         + save_traffic(payload, msg_id, encrypted=encrypt)
