@@ -270,24 +270,24 @@ class Garbler:
         return bytes(byte ^ 0x80 for byte in data[:count]) + data[count:]
 
 
-class InputPump:
-    """Delivers what the host writes at the baud rate: a UART takes ten bit times a byte.
+class PacedQueue:
+    """One direction of the line: bytes queued, then delivered by one task at the baud rate.
 
-    A pseudo-terminal hands the module a 1 KB command line at once, where the wire would take
-    88 ms at 115200 baud; with this between them, a long upload takes on the emulator the time
-    it takes on a module, and so do the heartbeats and idle limits around it.
+    A slice is delivered once its last bit is out: the task sleeps per slice (about 10 ms of
+    line time), never per byte, and against a running deadline so nothing drifts.
     """
 
-    def __init__(self, baudrate: int, deliver: DataCallback) -> None:
-        """Deliver to `deliver`, paced, once `start` runs."""
+    def __init__(self, baudrate: int, task_name: str) -> None:
+        """Deliver at `baudrate` once `start` runs."""
         self.baudrate = baudrate
-        self._deliver = deliver
         self._queue: asyncio.Queue[bytes] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._task_name = task_name
+        self._line_free_at = 0.0
 
     def start(self) -> None:
         """Start the delivering task."""
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="m6311-input")
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=self._task_name)
 
     async def stop(self) -> None:
         """Cancel the task and forget what was on the way."""
@@ -298,32 +298,58 @@ class InputPump:
             self._task = None
         self.discard()
 
-    def feed(self, data: bytes) -> None:
-        """Bytes the host wrote: they arrive one slice after the other."""
-        if data:
-            self._queue.put_nowait(data)
-
     def discard(self) -> None:
         """Forget what is on the way (power loss)."""
         while not self._queue.empty():
             self._queue.get_nowait()
 
     async def _run(self) -> None:
+        raise NotImplementedError
+
+    async def _paced(self, data: bytes, deliver: Callable[[bytes], Awaitable[None]]) -> None:
+        """Hand `data` to `deliver` slice by slice, each when its wire time is over."""
         loop = asyncio.get_running_loop()
-        line_free_at = loop.time()
-        slice_size = max(16, self.baudrate // BITS_PER_BYTE // 100)  # about 10 ms of line
+        for start in range(0, len(data), self._slice):
+            piece = data[start : start + self._slice]
+            self._line_free_at = max(self._line_free_at, loop.time()) + self._seconds(len(piece))
+            await asyncio.sleep(self._line_free_at - loop.time())
+            await deliver(piece)
+
+    @property
+    def _slice(self) -> int:
+        return max(16, self.baudrate // BITS_PER_BYTE // 100)
+
+    def _seconds(self, count: int) -> float:
+        return count * BITS_PER_BYTE / self.baudrate
+
+
+class InputPump(PacedQueue):
+    """Delivers what the host writes at the baud rate: a UART takes ten bit times a byte.
+
+    A pseudo-terminal hands the module a 1 KB command line at once, where the wire would take
+    88 ms at 115200 baud; with this between them, a long upload takes on the emulator the time
+    it takes on a module, and so do the heartbeats and idle limits around it.
+    """
+
+    def __init__(self, baudrate: int, deliver: DataCallback) -> None:
+        """Deliver to `deliver`, paced, once `start` runs."""
+        super().__init__(baudrate, "m6311-input")
+        self._deliver = deliver
+
+    def feed(self, data: bytes) -> None:
+        """Bytes the host wrote: they arrive one slice after the other."""
+        if data:
+            self._queue.put_nowait(data)
+
+    async def _run(self) -> None:
         while True:
-            data = await self._queue.get()
-            for start in range(0, len(data), slice_size):
-                piece = data[start : start + slice_size]
-                line_free_at = max(line_free_at, loop.time()) + (
-                    len(piece) * BITS_PER_BYTE / self.baudrate
-                )
-                await asyncio.sleep(line_free_at - loop.time())
-                self._deliver(piece)
+            await self._paced(await self._queue.get(), self._deliver_piece)
+
+    async def _deliver_piece(self, piece: bytes) -> None:
+        self._deliver(piece)
 
 
-class OutputPump:
+class OutputPump(PacedQueue):
     """Serializes everything the module prints and paces it at the baud rate."""
 
     def __init__(
@@ -333,27 +359,13 @@ class OutputPump:
         garbler: Garbler,
     ) -> None:
         """`sinks` lists the async writers of the attached ends at the time of each write."""
-        self.baudrate = baudrate
+        super().__init__(baudrate, "m6311-output")
         self._sinks = sinks
         self._garbler = garbler
-        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         self.written = bytearray()
         """The last `WRITTEN_KEPT` bytes printed (for inspection in tests)."""
-
-    def start(self) -> None:
-        """Start the writer task."""
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="m6311-output")
-
-    async def stop(self) -> None:
-        """Cancel the writer task and forget what was queued."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     def write(self, data: bytes) -> None:
         """Queue bytes for the line."""
@@ -361,18 +373,11 @@ class OutputPump:
             self._idle.clear()
             self._queue.put_nowait(data)
 
-    def discard(self) -> None:
-        """Forget queued bytes (power loss)."""
-        while not self._queue.empty():
-            self._queue.get_nowait()
-
     async def drained(self) -> None:
         """Wait until everything queued has gone out."""
         await self._idle.wait()
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        line_free_at = loop.time()
         while True:
             if self._queue.empty():
                 self._idle.set()
@@ -383,18 +388,8 @@ class OutputPump:
             self.written += data
             if len(self.written) > WRITTEN_KEPT:  # a long demo run must not grow without end
                 del self.written[: len(self.written) - WRITTEN_KEPT]
-            # A slice is delivered once its last bit is out: sleep per slice (about 10 ms of
-            # line time), never per byte, and against a running deadline so nothing drifts.
-            for start in range(0, len(data), self._slice):
-                piece = data[start : start + self._slice]
-                line_free_at = max(line_free_at, loop.time()) + self._seconds(len(piece))
-                await asyncio.sleep(line_free_at - loop.time())
-                for sink in self._sinks():
-                    await sink(piece)
+            await self._paced(data, self._to_sinks)
 
-    @property
-    def _slice(self) -> int:
-        return max(16, self.baudrate // BITS_PER_BYTE // 100)
-
-    def _seconds(self, count: int) -> float:
-        return count * BITS_PER_BYTE / self.baudrate
+    async def _to_sinks(self, piece: bytes) -> None:
+        for sink in self._sinks():
+            await sink(piece)
