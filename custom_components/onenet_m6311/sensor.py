@@ -18,16 +18,15 @@ from homeassistant.const import (
     UnitOfInformation,
     UnitOfTime,
 )
-from homeassistant.core import callback
-from homeassistant.helpers.event import async_call_later
 
 from .entity import M6311Entity
+from .throttle import Throttle
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+    from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
     from .coordinator import LinkState, M6311ConfigEntry, M6311Coordinator
@@ -227,7 +226,6 @@ class DataSensor(M6311Entity, RestoreSensor):
         """Describe the sensor; its restored part is read when it is added."""
         super().__init__(coordinator, description)
         self._restored: int | None = None
-        self._pending_write: CALLBACK_TYPE | None = None
 
     @property
     def available(self) -> bool:
@@ -245,10 +243,10 @@ class DataSensor(M6311Entity, RestoreSensor):
         await super().async_added_to_hass()
         if self._restored is None:
             self._restored = await self._last_value()
-        self.async_on_remove(
-            self.coordinator.client.add_counter_listener(self._on_counters_changed)
-        )
-        self.async_on_remove(self._cancel_pending_write)
+        # Each byte would cost a state write: at most one every DATA_WRITE_INTERVAL.
+        writes = Throttle(DATA_WRITE_INTERVAL, self.async_write_ha_state)
+        self.async_on_remove(self.coordinator.client.add_counter_listener(writes.request))
+        self.async_on_remove(writes.cancel)
 
     async def _last_value(self) -> int:
         """The value last shown, or 0 when there is none (first start, or it was unknown)."""
@@ -257,22 +255,3 @@ class DataSensor(M6311Entity, RestoreSensor):
         if isinstance(value, int | float) and value >= 0:
             return int(value)
         return 0
-
-    @callback
-    def _on_counters_changed(self) -> None:
-        """A counter moved: show it soon (each byte would cost a state write)."""
-        if self._pending_write is None:
-            self._pending_write = async_call_later(
-                self.hass, DATA_WRITE_INTERVAL, self._write_counters
-            )
-
-    @callback
-    def _write_counters(self, _now: datetime) -> None:
-        self._pending_write = None
-        self.async_write_ha_state()
-
-    @callback
-    def _cancel_pending_write(self) -> None:
-        if self._pending_write is not None:
-            self._pending_write()
-            self._pending_write = None

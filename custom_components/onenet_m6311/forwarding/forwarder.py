@@ -39,6 +39,7 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN, LOGGER
 from ..m6311 import M6311ValidationError
 from ..m6311.records import check_datastream
+from ..throttle import Throttle
 from .outbox import Outbox, OutboxRecord
 from .outbox_files import async_import_legacy_outbox, outbox_path
 from .sender import Sender
@@ -47,7 +48,6 @@ from .significance import SignificanceFilter, SilenceWatch
 from .values import record_time, record_value
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Callable
 
     from homeassistant.config_entries import ConfigEntry
@@ -105,7 +105,8 @@ class Forwarder:
         """Per entity, the records waiting for its minimum interval, one per datastream."""
         self._held_timers: dict[str, CALLBACK_TYPE] = {}
         self._listeners: list[Callable[[], None]] = []
-        self._notify_pending: asyncio.TimerHandle | None = None
+        self._notifier = Throttle(STATS_INTERVAL, self._notify_listeners)
+        """The counters changed: tell the listeners soon (each change would cost a state write)."""
         self._full_reported = False
         self._datastreams: dict[tuple[str, str | None], str | None] = {}
         self._time_cache: tuple[int, str] = (-1, "")
@@ -180,9 +181,7 @@ class Forwarder:
         if self._unsub_stop is not None:
             self._unsub_stop()
             self._unsub_stop = None
-        if self._notify_pending is not None:
-            self._notify_pending.cancel()
-            self._notify_pending = None
+        self._notifier.cancel()
         for unsubscribe in (*self._unsubs, *self._held_timers.values()):
             unsubscribe()
         self._unsubs.clear()
@@ -237,7 +236,7 @@ class Forwarder:
             return
         if self._significance is not None and not self._significance.is_significant(state):
             self.insignificant += 1
-            self._notify()
+            self._notifier.request()
             return
         previous = event.data["old_state"]
         records = self._records(state, state.last_updated, previous)
@@ -385,7 +384,7 @@ class Forwarder:
         if dropped:
             self._report_full(dropped)
         self.sender.wake()
-        self._notify()
+        self._notifier.request()
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -417,14 +416,8 @@ class Forwarder:
         if self._full_reported and len(self.outbox) < self.outbox.capacity // 2:
             self._full_reported = False
             ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_OUTBOX_FULL}_{self.entry.entry_id}")
-        self._notify()
+        self._notifier.request()
 
-    def _notify(self) -> None:
-        """The counters changed: tell the listeners soon (each change would cost a state write)."""
-        if self._notify_pending is None and not self._stopped:
-            self._notify_pending = self.hass.loop.call_later(STATS_INTERVAL, self._notify_now)
-
-    def _notify_now(self) -> None:
-        self._notify_pending = None
+    def _notify_listeners(self) -> None:
         for listener in list(self._listeners):
             listener()
