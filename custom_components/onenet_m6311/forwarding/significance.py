@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from homeassistant.helpers.significant_change import create_checker
 
 from ..const import DOMAIN
+from .values import record_value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -77,11 +78,9 @@ class Deadband:
 
 
 def _number(state: str) -> float | None:
-    try:
-        value = float(state)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    """The number the state is sent as (values.py's rule), or None when it is sent as text."""
+    value = record_value(state)
+    return float(value) if isinstance(value, int | float) else None
 
 
 class SignificanceFilter:
