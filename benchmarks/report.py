@@ -95,8 +95,8 @@ def report(results: Results) -> str:
             "(module emulator `cloud_latency`) |"
         ),
         (
-            "| integration options | defaults (batch window 1 s, line limit 1024 bytes, the time of "
-            "each change always sent, heartbeat 60 s) unless stated |"
+            "| integration options | defaults (batch window 1 s, line limit 1024 bytes, the time "
+            "of each change always sent, heartbeat 60 s) unless stated |"
         ),
         "",
         "## 1. Throughput",
