@@ -51,16 +51,26 @@ _UNDECODED = frozenset({MessageType.PUSHDATA, MessageType.UPDATEREQ, MessageType
 def encode(message: Message, cipher: AesCipher | None = None) -> bytes:
     """One packet: type byte, remaining length, body (AES-encrypted when a cipher is given).
 
-    ENCRYPTREQ and ENCRYPTRESP are never encrypted, whatever the cipher.
+    ENCRYPTREQ, ENCRYPTRESP and empty bodies are never encrypted, whatever the cipher.
     """
     if isinstance(message, Unknown):
         packet_type, body = message.type, message.body
     else:
         packet_type, encode_body = _ENCODERS[type(message)]
         body = encode_body(message)
-    if cipher is not None and packet_type not in _UNENCRYPTED:
+    if cipher is not None and _is_encrypted(packet_type, body):
         body = cipher.encrypt(body)
     return bytes([packet_type]) + encode_remaining_length(len(body)) + body
+
+
+def _is_encrypted(packet_type: int, body: bytes) -> bool:
+    """Does this body travel AES-encrypted on an encrypted link?
+
+    The key exchange is in the clear, and so is an empty body: the C SDK's SymmEncrypt and
+    SymmDecrypt (edp_c Openssl.c) return untouched a packet whose remaining length is 0, so an
+    SDK device sends PINGREQ as `C0 00` and reads PINGRESP as `D0 00` on an encrypted link.
+    """
+    return packet_type not in _UNENCRYPTED and len(body) > 0
 
 
 def _connreq_body(message: ConnReq) -> bytes:
@@ -310,6 +320,8 @@ class Decoder:
             return None
         body = bytes(self._buffer[start : start + length])
         del self._buffer[: start + length]
-        if self._cipher is not None and packet_type not in _UNENCRYPTED:
+        # An empty body is clear (see _is_encrypted); a sender that encrypts one anyway sends
+        # a 16-byte block of padding, which still decrypts to nothing.
+        if self._cipher is not None and _is_encrypted(packet_type, body):
             body = self._cipher.decrypt(body)
         return decode_body(packet_type, body)

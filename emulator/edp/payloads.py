@@ -42,7 +42,13 @@ type Value = str | float | int
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?(?:[eE][+-]?\d+)?")
 _TIME_BYTES = 6
-_FLOAT_RECORD = struct.Struct("<Hf")
+# A type 7 record as the C SDK writes it (edp_c EdpKit.c, PackSavedataFloatWithTime): the
+# stream number through WriteUint16, big-endian like every EDP integer, then the float through
+# WriteFloat, a memcpy of the C float, so little-endian IEEE 754 on the little-endian hosts the
+# SDK assumes (it tells big-endian hosts to reverse the four bytes). One struct cannot mix byte
+# orders, so the float's bytes are taken raw and read on their own.
+_FLOAT_RECORD = struct.Struct(">H4s")
+_FLOAT_VALUE = struct.Struct("<f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,8 @@ def _block_datapoints(block_type: int, block: bytes) -> list[Datapoint]:
             return split_string_datapoints(reader.string(), default_at=at)
         case 7:
             at = _time_bytes(reader.take(_TIME_BYTES))
-            return _float_records(reader.rest()[2:], at)
+            count = reader.uint16()
+            return _float_records(reader.take(count * _FLOAT_RECORD.size), at)
     msg = f"payload type {block_type} carries no datapoints"
     raise EdpError(msg)
 
@@ -244,5 +251,8 @@ def _time_bytes(raw: bytes) -> str | None:
 
 
 def _float_records(raw: bytes, at: str | None) -> list[Datapoint]:
-    """Type 7 records: uint16 datastream id and a float, little-endian as the C SDK copies them."""
-    return [Datapoint(str(stream), at, value) for stream, value in _FLOAT_RECORD.iter_unpack(raw)]
+    """Type 7 records: a big-endian uint16 stream number, then a little-endian float32."""
+    return [
+        Datapoint(str(stream), at, _FLOAT_VALUE.unpack(value)[0])
+        for stream, value in _FLOAT_RECORD.iter_unpack(raw)
+    ]

@@ -9,9 +9,13 @@ from emulator.edp import (
     EdpError,
     EncryptReq,
     EncryptResp,
+    Message,
+    MessageType,
     PingReq,
+    PingResp,
     RsaKeyPair,
     SaveData,
+    Unknown,
     encode,
     encrypt_session_key,
     new_session_key,
@@ -86,16 +90,31 @@ def test_unusable_public_key_is_refused() -> None:
 
 def test_encrypted_packet_layout() -> None:
     cipher = AesCipher(KEY)
-    plain = encode(PingReq())
-    packet = encode(PingReq(), cipher)
-    assert plain == b"\xc0\x00"
-    assert packet[:2] == b"\xc0\x10"
-    assert cipher.decrypt(packet[2:]) == b""
     login = ConnReq("43101", "abcdefg")
     body = encode(login)[2:]
     encrypted_login = encode(login, cipher)
     assert encrypted_login[1] == 32
     assert cipher.decrypt(encrypted_login[2:]) == body
+
+
+@pytest.mark.parametrize("message", [PingReq(), PingResp(), Unknown(MessageType.UPDATEREQ, b"")])
+def test_empty_bodies_stay_clear_on_an_encrypted_link(message: Message) -> None:
+    # The C SDK's SymmEncrypt/SymmDecrypt leave a remaining length of 0 alone (docs/edp.md).
+    cipher = AesCipher(KEY)
+    packet = encode(message, cipher)
+    assert packet == encode(message)
+    assert len(packet) == 2
+    decoder = Decoder()
+    decoder.cipher = cipher
+    assert decoder.feed(packet) == [message]
+
+
+def test_an_encrypted_empty_body_still_decodes() -> None:
+    # A sender that encrypts the empty body anyway sends one block of padding.
+    cipher = AesCipher(KEY)
+    decoder = Decoder()
+    decoder.cipher = cipher
+    assert decoder.feed(b"\xc0\x10" + cipher.encrypt(b"")) == [PingReq()]
 
 
 def test_key_exchange_messages_are_never_encrypted() -> None:

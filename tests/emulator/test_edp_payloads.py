@@ -1,7 +1,5 @@
 """SAVEDATA payloads: datapoints of every type and binary parts."""
 
-import struct
-
 import pytest
 
 from emulator.edp import Datapoint, EdpError, PayloadType, SaveData, split_string_datapoints
@@ -92,10 +90,69 @@ def test_type_6_time_bytes_and_server_time() -> None:
         SaveData(6, bytes([15, 13, 1, 0, 0, 0]) + encode_string(",;a,1")).datapoints()
 
 
+# Type 7 as the C SDK's PackSavedataFloatWithTime lays it out (docs/edp.md), written by hand:
+# time bytes, big-endian count, then per point a big-endian stream number and a little-endian
+# float32. The points are the SDK sample's (Main.c): {1, 0.5}, {2, 0.8}, {3, -0.5}.
+SDK_FLOATS = bytes.fromhex(
+    "10 04 05 0E 1E 1C"  # 2016-04-05 14:30:28
+    "00 03"  # three points
+    "00 01 00 00 00 3F"  # stream 1, 0.5f = 0x3F000000
+    "00 02 CD CC 4C 3F"  # stream 2, 0.8f = 0x3F4CCCCD
+    "00 03 00 00 00 BF"  # stream 3, -0.5f = 0xBF000000
+)
+FLOAT32_0_8 = 0xCCCCCD / 2**24  # 0x3F4CCCCD exactly: mantissa 1.0x4CCCCD, exponent -1
+
+
 def test_type_7_floats() -> None:
-    records = struct.pack("<Hf", 3, 1.5) + struct.pack("<Hf", 4, -2.0)
-    message = SaveData(7, bytes(6) + struct.pack(">H", 2) + records)
-    assert message.datapoints() == [Datapoint("3", None, 1.5), Datapoint("4", None, -2.0)]
+    at = "2016-04-05 14:30:28"
+    assert SaveData(7, SDK_FLOATS).datapoints() == [
+        Datapoint("1", at, 0.5),
+        Datapoint("2", at, FLOAT32_0_8),
+        Datapoint("3", at, -0.5),
+    ]
+    server_time = bytes(6) + bytes.fromhex("0001 0102 0000C03F")  # stream 258, 1.5
+    assert SaveData(7, server_time).datapoints() == [Datapoint("258", None, 1.5)]
+
+
+def test_type_7_count_bounds_the_records() -> None:
+    # A Java-style further block after the counted records is its own block, not floats.
+    payload = SDK_FLOATS + b"\x05" + encode_string(",;a,1")
+    assert SaveData(7, payload).datapoints()[-1] == Datapoint("a", None, 1)
+    with pytest.raises(EdpError, match="body too short"):
+        SaveData(7, SDK_FLOATS[:-1]).datapoints()
+
+
+# JSON as the C SDK's cJSON_Print writes it (docs/edp.md): a line end after each `{`, tab
+# indents, a tab after each `:`, numbers through printf (%d, %f, %e). Written by hand.
+CJSON_TYPE_1 = (
+    '{\n\t"datastreams":\t[{\n'
+    '\t\t\t"id":\t"temperature",\n'
+    '\t\t\t"datapoints":\t[{\n'
+    '\t\t\t\t\t"at":\t"2015-03-22 22:31:12",\n'
+    '\t\t\t\t\t"value":\t22.500000\n'
+    "\t\t\t\t}]\n"
+    "\t\t}]\n"
+    "}"
+)
+CJSON_TYPE_3 = '{\n\t"temperature":\t22.500000,\n\t"count":\t1234,\n\t"big":\t1.000000e+10\n}'
+CJSON_TYPE_4 = '{\n\t"temperature":\t{\n\t\t"2015-03-22 22:31:12":\t-0.500000\n\t}\n}'
+
+
+def test_json_as_cjson_print_writes_it() -> None:
+    assert SaveData(1, encode_string(CJSON_TYPE_1)).datapoints() == [
+        Datapoint("temperature", "2015-03-22 22:31:12", 22.5)
+    ]
+    assert SaveData(3, encode_string(CJSON_TYPE_3)).datapoints() == [
+        Datapoint("temperature", None, 22.5),
+        Datapoint("count", None, 1234),
+        Datapoint("big", None, 1e10),
+    ]
+    assert SaveData(4, encode_string(CJSON_TYPE_4)).datapoints() == [
+        Datapoint("temperature", "2015-03-22 22:31:12", -0.5)
+    ]
+    descriptor = '{\n\t"ds_id":\t"temperature"\n}'
+    binary = SaveData(2, encode_string(descriptor) + bytes.fromhex("00000003") + b"cba")
+    assert binary.binary_parts() == ({"ds_id": "temperature"}, b"cba")
 
 
 def test_repeated_blocks_as_the_java_sdk_sends_them() -> None:

@@ -1,7 +1,6 @@
 """The platform emulator's EDP server: logins, encryption, saves, pings, idle drop, kicks."""
 
 import asyncio
-import struct
 
 import aiohttp
 import pytest
@@ -143,6 +142,20 @@ async def test_ping(platform_emulator: PlatformEmulator) -> None:
     await device.close()
 
 
+async def test_clear_empty_bodies_on_an_encrypted_link(platform_emulator: PlatformEmulator) -> None:
+    # An SDK device sends PINGREQ as it is (SymmEncrypt leaves an empty body alone) and reads
+    # PINGRESP the same way; the link stays up and encrypted for the rest.
+    device_id = platform_emulator.create_device("a")
+    device = await _login(platform_emulator, device_id, encrypt=True)
+    for _ in range(2):
+        await device.send_raw(bytes.fromhex("C0 00"))
+        async with asyncio.timeout(5):
+            assert await device.reader.readexactly(2) == bytes.fromhex("D0 00")
+    assert await device.request(SaveData.split_string(",;t,1", msg_id=2)) == SaveAck(2, 0)
+    assert platform_emulator.is_online(device_id)
+    await device.close()
+
+
 async def test_pushdata_and_unexpected_messages_are_skipped(
     platform_emulator: PlatformEmulator,
 ) -> None:
@@ -281,8 +294,19 @@ async def test_save_without_msg_id_is_not_acknowledged(
             [("t", "2026-01-02 03:04:05", 7)],
         ),
         (
-            SaveData(7, bytes(6) + struct.pack(">H", 1) + struct.pack("<Hf", 9, 0.5), msg_id=1),
+            # Hand-written in the C SDK's layout: no time, count 1, stream 9 (big-endian),
+            # 0.5 as a little-endian float32.
+            SaveData(7, bytes.fromhex("000000000000 0001 0009 0000003F"), msg_id=1),
             [("9", None, 0.5)],
+        ),
+        (
+            # cJSON_Print's layout, as the C SDK sends JSON.
+            SaveData(
+                4,
+                encode_string('{\n\t"t":\t{\n\t\t"2015-03-22 22:31:12":\t22.500000\n\t}\n}'),
+                msg_id=1,
+            ),
+            [("t", "2015-03-22 22:31:12", 22.5)],
         ),
     ],
 )

@@ -110,9 +110,10 @@ NO_TRAFFIC = Traffic()
 def frame_size(body: int, *, encrypted: bool = False) -> int:
     """One EDP message with a body of `body` bytes: type byte, remaining length, body.
 
-    On an encrypted link the body is AES-encrypted with EDP's padding, 1 to 16 bytes.
+    On an encrypted link the body is AES-encrypted with EDP's padding, 1 to 16 bytes; an
+    empty body (PINGREQ, PINGRESP) stays clear, as OneNET's C SDK leaves it (docs/edp.md).
     """
-    if encrypted:
+    if encrypted and body:
         body = (body // _AES_BLOCK + 1) * _AES_BLOCK
     return 1 + _remaining_length_size(body) + body
 
