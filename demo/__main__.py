@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 
+from emulator.module import PROFILES
+
 from .stack import DEMO_ENTITIES, DEMO_USER, HOST, DemoError, DemoOptions, DemoStack
 
 LISTEN_VARIABLE = "ONENET_DEMO_HOST"
@@ -52,6 +54,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="ADDRESS",
         help=f"the IP address Home Assistant listens on (${LISTEN_VARIABLE}, else {HOST})",
     )
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="the emulated module behaves as this real firmware (default: as documented)",
+    )
     return parser.parse_args(argv)
 
 
@@ -69,7 +76,7 @@ async def run(options: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    stack = DemoStack(DemoOptions(hass_host=options.listen, log=_say))
+    stack = DemoStack(DemoOptions(hass_host=options.listen, log=_say, profile=options.profile))
     starting = asyncio.create_task(stack.start())
     waiting = asyncio.create_task(stop.wait())
     try:

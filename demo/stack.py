@@ -112,6 +112,8 @@ class DemoOptions:
     """The entities chosen for forwarding."""
     allowed_dirs: tuple[Path, ...] = ()
     """Folders actions may read files from (Home Assistant's allowlist_external_dirs)."""
+    profile: str | None = None
+    """A real firmware the emulated module behaves as (`scripts/emulate --profile`)."""
 
     @classmethod
     def on_free_ports(cls, state_dir: Path, **options: Any) -> DemoOptions:  # noqa: ANN401
@@ -237,6 +239,8 @@ class DemoStack:
             "--latency",
             str(self.options.latency),
         ]
+        if self.options.profile is not None:
+            args += ["--profile", self.options.profile]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self._emulator_proc = proc = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .module import Dialect, parse_dialect
+from .module import PROFILES, Dialect, parse_dialect, profile_named
+from .module.dialect import Phrases
 from .pair import (
     DEFAULT_AUTH_KEY,
     DEFAULT_AUTH_VALUE,
@@ -48,6 +49,31 @@ def _dialect(text: str) -> Dialect:
         names = ", ".join(str(flag.name).lower() for flag in Dialect if flag)
         msg = f"unknown dialect {text!r}; names joined by '|' among: {names}"
         raise argparse.ArgumentTypeError(msg) from None
+
+
+def _profile(text: str) -> str:
+    try:
+        return profile_named(text).name
+    except KeyError as error:
+        raise argparse.ArgumentTypeError(error.args[0]) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        msg = f"not a number of seconds: {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
+def _line_length(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        msg = f"not a line length in bytes: {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
 
 
 def _port(text: str) -> int:
@@ -93,6 +119,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     where.add_argument(
         "--tcp", type=_port, metavar="PORT", help="serve the serial line on TCP too (socket://)"
     )
+    where.add_argument(
+        "--tcp-jitter",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="deliver TCP writes in 1-4 pieces, pauses up to this long between them (0: whole)",
+    )
+    where.add_argument(
+        "--tcp-seed", type=int, metavar="N", help="seed of that jitter (default: a new one)"
+    )
     cloud = parser.add_argument_group("platform")
     cloud.add_argument(
         "--master-key",
@@ -123,6 +159,30 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=Dialect.DOCUMENTED,
         metavar="NAMES",
         help="answer forms seen in the wild, e.g. plain_result|cr_only (default: documented)",
+    )
+    module.add_argument(
+        "--profile",
+        type=_profile,
+        metavar="NAME",
+        help=f"a real firmware's behaviours and limits, added to --dialect: {', '.join(PROFILES)}",
+    )
+    module.add_argument(
+        "--max-line",
+        type=_line_length,
+        metavar="N",
+        help="longest command line in bytes (1024; m6311r: 256)",
+    )
+    module.add_argument(
+        "--startup-delay",
+        type=_seconds,
+        metavar="SECONDS",
+        help="slow_start: the module is deaf this long after power-on (15)",
+    )
+    module.add_argument(
+        "--connect-delay",
+        type=_seconds,
+        metavar="SECONDS",
+        help="connect_late, connect_only: from the platform's yes to CONNECT OK (1.5)",
     )
     module.add_argument("--baudrate", type=int, default=115200, help="(%(default)s)")
     module.add_argument(
@@ -162,6 +222,12 @@ def options_from(args: argparse.Namespace) -> PairOptions:
         check_baudrate=args.check_baudrate,
         pace_input=not args.no_input_pacing,
         latency=args.latency,
+        profile=args.profile,
+        max_line=args.max_line,
+        connect_delay=args.connect_delay,
+        startup_delay=args.startup_delay,
+        tcp_jitter=args.tcp_jitter,
+        tcp_seed=args.tcp_seed,
     )
 
 
@@ -197,9 +263,11 @@ def render(info: PairInfo) -> str:
         )
     stored = "in memory (--memory)" if info.database is None else str(Path(info.database).parent)
     dialect = "|".join(info.dialect) or "documented"
+    profile = f"profile {info.profile}, " if info.profile else ""
+    latency = f"latency {info.latency:g} s"
     lines += [
         f"Kept in          {stored}",
-        f"Module           IMEI {info.imei}, dialect {dialect}, latency {info.latency:g} s",
+        f"Module           IMEI {info.imei}, {profile}dialect {dialect}, {latency}",
         "",
         f"Project ID       {info.project_id}",
         f"Master APIKEY    {key}",
@@ -215,10 +283,27 @@ def render(info: PairInfo) -> str:
         f"          auth_info key    {mode2.fields['auth_key']}",
         f"          auth_info value  {mode2.fields['auth_value']}",
         *(f"            {line}" for line in mode2.at),
+        *_m6311r_lines(info),
         f"  Then    {info.start[0]} (plaintext) or {info.start[1]} (encrypted: RSA, then AES-128;",
-        "          'Encrypt the connection' in Home Assistant); AT+CIOTSTATUS says +OK=device_up",
+        f"          'Encrypt the connection' in Home Assistant); AT+CIOTSTATUS says {_up(info)}",
     ]
     return "\n".join(lines)
+
+
+def _up(info: PairInfo) -> str:
+    """What AT+CIOTSTATUS answers once logged in, in the module's dialect."""
+    status = Phrases(parse_dialect("|".join(info.dialect))).status(up=True)
+    return " then ".join(line.decode() for line in status)
+
+
+def _m6311r_lines(info: PairInfo) -> list[str]:
+    """The M6311R's own way in, when the module speaks it."""
+    if not info.m6311r_at:
+        return []
+    return [
+        "  M6311R  as its driver does: the project login with the values in flash",
+        *(f"            {line}" for line in info.m6311r_at),
+    ]
 
 
 async def serve(

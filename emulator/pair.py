@@ -78,6 +78,18 @@ class PairOptions:
     """What the client writes reaches the module at the baud rate (the output always does)."""
     latency: float = 0.0
     """Seconds added before each cloud operation of the module (the cellular round trip)."""
+    profile: str | None = None
+    """A real firmware's flags and limits by name (`m6311r`), added to `dialect`."""
+    max_line: int | None = None
+    """Longest command line in bytes; None: the profile's, else 1024."""
+    connect_delay: float | None = None
+    """CONNECT_LATE / CONNECT_ONLY: seconds from the login to `CONNECT OK`; None: 1.5."""
+    startup_delay: float | None = None
+    """SLOW_START: seconds the module is deaf after power-on; None: 15."""
+    tcp_jitter: float = 0.0
+    """Cut writes to the TCP client into pieces with pauses of up to this many seconds."""
+    tcp_seed: int | None = None
+    """Seed of that jitter (None: different at each start)."""
 
     @property
     def link(self) -> Path:
@@ -132,7 +144,12 @@ class PairInfo:
     state_file: str | None
     imei: str
     dialect: list[str]
+    """The module's dialect flags, its profile's included."""
     latency: float
+    profile: str | None = None
+    m6311r_at: list[str] = field(default_factory=list)
+    """With the M6311R's commands on: the lines that provision and log in as its driver does
+    (project login with the values in flash), before `AT+CIOTSTART`."""
     modes: list[ModeInfo] = field(default_factory=list)
     """Modes 0, 1 and 2, in that order."""
     start: list[str] = field(default_factory=lambda: ["AT+CIOTSTART=0", "AT+CIOTSTART=1"])
@@ -220,6 +237,12 @@ class EmulatorPair:
                 link_path=options.link,
                 tcp_port=options.tcp_port,
                 control_port=options.control_port,
+                profile=options.profile,
+                max_line=options.max_line,
+                connect_delay=options.connect_delay,
+                startup_delay=options.startup_delay,
+                tcp_jitter=options.tcp_jitter,
+                tcp_seed=options.tcp_seed,
             )
             await self._module.start()
         except BaseException:
@@ -255,11 +278,13 @@ class EmulatorPair:
         key, project = options.master_key, options.project_id
         stored = module.stored.device_id
         held = stored if stored is not None and platform.store.device(stored) else None
+        quoted = Dialect.QUOTED_MKEY in module.dialect  # the bare form would be refused
+        set_key = f'AT+CIOTMKEY="{key}"' if quoted else f"AT+CIOTMKEY={key}"
         modes = [
             ModeInfo(
                 mode=0,
                 fields={"master_key": key},
-                at=[f"AT+CIOTMKEY={key}", "AT+CIOTINIT", "AT+CIOTCONNECTPARA=0"],
+                at=[set_key, "AT+CIOTINIT", "AT+CIOTCONNECTPARA=0"],
                 device_id=held,
             ),
             ModeInfo(
@@ -297,8 +322,10 @@ class EmulatorPair:
             database=None if options.database is None else str(options.database),
             state_file=None if options.state_file is None else str(options.state_file),
             imei=options.imei,
-            dialect=dialect_names(options.dialect),
+            dialect=dialect_names(module.dialect),
             latency=options.latency,
+            profile=options.profile,
+            m6311r_at=m6311r_lines(module.dialect, project, key, options.imei),
             modes=modes,
         )
 
@@ -325,6 +352,23 @@ def ensure_devices(store: Store, auth_key: str, auth_value: str) -> tuple[str, s
             }
         )
     return str(mode1), mode2
+
+
+def m6311r_lines(dialect: Dialect, project_id: str, master_key: str, imei: str) -> list[str]:
+    """How the M6311R driver provisions and logs in (empty unless the module knows how).
+
+    The driver registers the device with its IMEI as the auth info, then logs in as the
+    project with the values in flash.
+    """
+    if not dialect & (Dialect.R_PROVISIONING | Dialect.R_ONLY):
+        return []
+    return [
+        f"AT+CIOTPROID={project_id}",
+        f'AT+CIOTMKEY="{master_key}"',
+        f'AT+CIOTAUTHINFO="{imei}"',
+        f'AT+CIOTINIT="{imei}","M6311R emulator"',
+        "AT+CIOTCONNECTPARA=1",
+    ]
 
 
 def dialect_names(dialect: Dialect) -> list[str]:

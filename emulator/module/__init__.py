@@ -9,9 +9,11 @@ from .cloud import CloudLink, Login
 from .dialect import Dialect, parse_dialect
 from .emulator import ModuleEmulator
 from .engine import Code, ConnectMode, ModuleConfig
+from .profile import PROFILES, Profile, profile_named
 from .state import Stored
 
 __all__ = [
+    "PROFILES",
     "CloudLink",
     "Code",
     "ConnectMode",
@@ -19,6 +21,8 @@ __all__ = [
     "Login",
     "ModuleConfig",
     "ModuleEmulator",
+    "Profile",
     "Stored",
     "parse_dialect",
+    "profile_named",
 ]

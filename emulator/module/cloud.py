@@ -90,9 +90,13 @@ class PlatformHttp:
         self.timeout = timeout
         self.latency = latency
 
-    async def create_device(self, master_key: str, title: str) -> str:
-        """POST /devices; returns the new device id."""
-        body = {"title": title, "desc": "created by AT+CIOTINIT", "protocol": "EDP"}
+    async def create_device(
+        self, master_key: str, title: str, desc: str, auth_info: str | None = None
+    ) -> str:
+        """POST /devices (with `auth_info` when given); returns the new device id."""
+        body = {"title": title, "desc": desc, "protocol": "EDP"}
+        if auth_info is not None:
+            body["auth_info"] = auth_info
         data = await self._call("POST", "/devices", master_key, body)
         return str(_field(data, "device_id"))
 

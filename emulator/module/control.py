@@ -2,7 +2,7 @@
 
 | method and path | body | does |
 |---|---|---|
-| `GET /state` | | mode, online, echo, stored values, paths, last commands |
+| `GET /state` | | mode, online, echo, awake, stored values, paths, last commands |
 | `POST /drop-cloud` | | `drop_cloud()` |
 | `POST /network` | `{"up": bool}` | `set_network(up=...)` |
 | `POST /reboot` | | `reboot()` |
@@ -11,6 +11,7 @@
 | `POST /swallow` | `{"count": int}` | `swallow_answers(count)` |
 | `POST /garble` | `{"count": int}` | `garble_output(count)` |
 | `POST /dialect` | `{"dialect": "plain_result|cr_only"}` | `set_dialect(...)` ("" = documented) |
+| `POST /report` | `{"line": "+CREG: 5"}` | `report(line)`: print an unsolicited line now |
 
 Each POST answers the state, as `GET /state` does.
 """
@@ -49,6 +50,7 @@ class ControlServer:
             "swallow": self._swallow,
             "garble": self._garble,
             "dialect": self._dialect,
+            "report": self._report,
         }
         self.app = web.Application()
         self.app.router.add_get("/state", self._state)
@@ -77,6 +79,7 @@ class ControlServer:
             "mode": int(module.mode),
             "online": module.online,
             "echo": module.echo,
+            "awake": module.awake,
             "dialect": [flag.name for flag in module.dialect],
             "stored": asdict(module.stored),
             "serial_path": module.pty.path if module.pty.is_open else None,
@@ -130,6 +133,18 @@ class ControlServer:
         if not isinstance(value, str):
             raise TypeError(value)
         self.module.set_dialect(parse_dialect(value))
+
+    async def _report(self, body: dict[str, object]) -> None:
+        self.module.report(_line(body["line"]))
+
+
+def _line(value: object) -> str:
+    """One line of text: a line end in it would make two lines, or frame it wrongly."""
+    if not isinstance(value, str):
+        raise TypeError(value)
+    if "\r" in value or "\n" in value:
+        raise ValueError(value)
+    return value
 
 
 def _bool(value: object) -> bool:

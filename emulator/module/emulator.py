@@ -13,14 +13,13 @@ from .cloud import CloudLink, LinkListener, PlatformHttp
 from .dialect import Dialect
 from .edp_link import EdpByteCount, EdpLink
 from .engine import ConnectMode, Firmware, ModuleConfig
+from .profile import Profile, profile_named
 from .state import StateStore, Stored
 from .wire import Garbler, InputPump, OutputPump, PtyPort, TcpPort
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Awaitable, Callable
-
-BOOT_LINE = b"RDY"
 
 
 class ModuleEmulator:
@@ -52,25 +51,45 @@ class ModuleEmulator:
         link_factory: Callable[[LinkListener], CloudLink] | None = None,
         check_baudrate: bool = False,
         pace_input: bool = False,
+        profile: Profile | str | None = None,
+        max_line: int | None = None,
+        connect_delay: float | None = None,
+        startup_delay: float | None = None,
+        tcp_jitter: float = 0.0,
+        tcp_seed: int | None = None,
     ) -> None:
         """Set the module up; nothing runs before `start`.
 
         `config` overrides the timing and identity defaults (`imei`, `dialect` and
-        `cloud_latency` given here win over it). `tcp_port` 0 picks a free port; None serves
-        no TCP. `control_port` likewise for the control API. `link_factory` replaces the EDP
-        link (for tests of the AT side alone). With `check_baudrate`, a client that opens the
-        pty at another speed than `baudrate` exchanges only line noise with the module. Output
-        is always paced at `baudrate`; with `pace_input`, what the client writes reaches the
-        firmware at that speed too (as on a wire, and as time-dependent tests need).
+        `cloud_latency` given here win over it). `profile` (a `Profile` or its name, such as
+        "m6311r") adds its dialect flags to `dialect` and sets its limits over `config`'s;
+        `max_line`, `connect_delay` and `startup_delay`, when given, win over both. `tcp_port`
+        0 picks a free port; None serves no TCP. `control_port` likewise for the control API.
+        `tcp_jitter` cuts each write to the TCP client into 1-4 pieces with pauses of up to
+        that many seconds between them (random, seeded with `tcp_seed`), as a network transport
+        delivers a serial line. `link_factory` replaces the EDP link (for tests of the AT side
+        alone). With `check_baudrate`, a client that opens the pty at another speed than
+        `baudrate` exchanges only line noise with the module. Output is always paced at
+        `baudrate`; with `pace_input`, what the client writes reaches the firmware at that
+        speed too (as on a wire, and as time-dependent tests need).
         """
-        base = config or ModuleConfig()
-        self.config = replace(base, imei=imei, dialect=dialect, cloud_latency=cloud_latency)
+        base = replace(config or ModuleConfig(), dialect=dialect)
+        if profile is not None:
+            base = (profile_named(profile) if isinstance(profile, str) else profile).apply(base)
+        self.config = replace(
+            base,
+            imei=imei,
+            cloud_latency=cloud_latency,
+            max_line=base.max_line if max_line is None else max_line,
+            connect_delay=base.connect_delay if connect_delay is None else connect_delay,
+            startup_delay=base.startup_delay if startup_delay is None else startup_delay,
+        )
         self.edp_address = (edp_host, edp_port)
         self.store = StateStore(state_path)
         self.garbler = Garbler()
         self.pty = PtyPort(self._feed, link_path)
         self.pty.required_baudrate = baudrate if check_baudrate else None
-        self.tcp = None if tcp_port is None else TcpPort(self._feed, tcp_port)
+        self.tcp = None if tcp_port is None else TcpPort(self._feed, tcp_port, tcp_jitter, tcp_seed)
         self.output = OutputPump(baudrate, self._sinks, self.garbler)
         self.input = InputPump(baudrate, self._deliver) if pace_input else None
         self.firmware = Firmware(
@@ -86,6 +105,9 @@ class ModuleEmulator:
         self._control: object | None = None
         self._rsa: RsaKeyPair | None = None
         self._powered = False
+        self._awake = False
+        """False while a SLOW_START module is still starting: it ignores what it receives."""
+        self._starting: asyncio.Task[None] | None = None
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -123,11 +145,32 @@ class ModuleEmulator:
         self.firmware.power_on_reset()
         self.firmware.start()
         self._powered = True
-        self.firmware.unsolicited([BOOT_LINE])
+        if Dialect.SLOW_START in self.dialect:
+            self._awake = False
+            self._starting = asyncio.get_running_loop().create_task(
+                self._wake_up(self.config.startup_delay), name="m6311-start-up"
+            )
+        else:
+            self._wake_up_now()
+
+    async def _wake_up(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._starting = None
+        self._wake_up_now()
+
+    def _wake_up_now(self) -> None:
+        self._awake = True
+        self.firmware.unsolicited(self.firmware.phrases.boot())
 
     async def _power_off(self) -> None:
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
         if self._powered:
             self._powered = False
+            self._awake = False
             await self.firmware.stop()
             self.output.discard()
             if self.input is not None:
@@ -140,7 +183,7 @@ class ModuleEmulator:
             self._deliver(data)
 
     def _deliver(self, data: bytes) -> None:
-        if self._powered:
+        if self._powered and self._awake:  # a UART not set up yet loses what it receives
             self.firmware.feed(data)
 
     def _sinks(self) -> list[Callable[[bytes], Awaitable[None]]]:
@@ -225,8 +268,13 @@ class ModuleEmulator:
         return self.firmware.phrases.dialect
 
     def set_dialect(self, dialect: Dialect) -> None:
-        """Switch the dialect while running."""
+        """Switch the dialect while running (SLOW_START takes effect at the next boot)."""
         self.firmware.set_dialect(dialect)
+
+    @property
+    def awake(self) -> bool:
+        """False while off, and while a SLOW_START module is still starting."""
+        return self._awake
 
     # --- faults -----------------------------------------------------------------------------
 
@@ -269,6 +317,10 @@ class ModuleEmulator:
     def swallow_answers(self, count: int) -> None:
         """Print nothing for the next `count` answers (the commands still run)."""
         self.firmware.swallow = count
+
+    def report(self, line: str) -> None:
+        """Print an unsolicited line now (a network report, a `+CTZV`, anything), framed."""
+        self.firmware.unsolicited([line.encode()])
 
     def garble_output(self, count: int) -> None:
         """Corrupt the next `count` bytes the module prints."""

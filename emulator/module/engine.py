@@ -12,6 +12,16 @@ Decisions where the document is open (see also the package docstring):
   BINSEND"); AT+CIOTBINEND then reports `+OK=` if it went out whole, -107 otherwise;
 - CIOTIDC / CIOTKEYC answer a bare `+ERR` when there is nothing to delete;
 - a known command with the wrong operator answers -108, an unknown one a bare `+ERR`.
+
+The M6311R's commands (dialect R_PROVISIONING, from its driver: see the README) are decided so:
+- AT+CIOTPROID takes digits only, unquoted as the driver sends them; AT+CIOTAUTHINFO one
+  non-empty value; both are kept in flash, and their queries answer a bare `+ERR` when nothing
+  is stored;
+- `AT+CIOTINIT="<title>","<desc>"` registers the device with the stored auth info (-108 when
+  there is none), otherwise exactly as AT+CIOTINIT;
+- the driver sends AT+CIOTMKEY at every start: setting the key already stored keeps the
+  device made with it (otherwise every start would register the auth info again, which the
+  platform refuses).
 """
 
 from __future__ import annotations
@@ -97,6 +107,10 @@ class ModuleConfig:
     http_timeout: float = 10.0
     max_line: int = 1024
     """Longest command line accepted, in bytes without the line end."""
+    connect_delay: float = 1.5
+    """CONNECT_LATE / CONNECT_ONLY: seconds from the platform's acceptance to `CONNECT OK`."""
+    startup_delay: float = 15.0
+    """SLOW_START: seconds the module is deaf after power-on (the M6311R driver waits 15 s)."""
     cmd_reply: bytes = b""
     """The CMDRESP body the module sends for each platform command."""
 
@@ -107,6 +121,17 @@ class ConnectParams:
 
     mode: ConnectMode = ConnectMode.DEVICE
     values: tuple[str, ...] = ()
+    stored_project: bool = False
+    """The M6311R's `AT+CIOTCONNECTPARA=1`: log in with the project id and auth info in flash."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What AT+CIOTINIT registers the device as on the platform."""
+
+    title: str
+    desc: str = "created by AT+CIOTINIT"
+    auth_info: str | None = None
 
 
 @dataclass
@@ -158,6 +183,15 @@ class Firmware:
         self._held_acks: set[int] = set()
         self._stashed_acks: list[int] = []
         self._ack_waiters: dict[int, asyncio.Future[None]] = {}
+        self._connecting: asyncio.Task[None] | None = None
+        """A login behind the answer (CONNECT_LATE, CONNECT_ONLY) until it has ended."""
+        self._after_answer: list[Callable[[], None]] = []
+        """What waits for the current answer to be printed."""
+        self._r_handlers: dict[str, Handler] = {
+            "+CIOTPROID": self._proid,
+            "+CIOTAUTHINFO": self._authinfo,
+        }
+        """The commands only the M6311R knows (R_PROVISIONING)."""
         self._handlers: dict[str, Handler] = {
             "": self._at,
             "E": self._ate,
@@ -195,6 +229,15 @@ class Firmware:
         """True while the EDP device connection is up (a call: it changes across awaits)."""
         return self.link is not None and self.link.is_open
 
+    @property
+    def dialect(self) -> Dialect:
+        """The dialect now (it can change at run time): how to print, and how to behave."""
+        return self.phrases.dialect
+
+    @property
+    def _r_commands(self) -> bool:
+        return bool(self.dialect & (Dialect.R_PROVISIONING | Dialect.R_ONLY))
+
     def start(self) -> None:
         """Start interpreting lines."""
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="m6311-firmware")
@@ -208,8 +251,10 @@ class Firmware:
             self._worker = None
         self._buffer.clear()
         self._overlong = False
+        self._after_answer.clear()
         while not self._lines.empty():
             self._lines.get_nowait()
+        await self._cancel_connecting()  # power off: nothing more is printed
         await self.drop_link()
 
     def power_on_reset(self) -> None:
@@ -223,10 +268,25 @@ class Firmware:
         self._stashed_acks.clear()
 
     async def drop_link(self) -> None:
-        """Close the EDP link if one is up (fault injection, reboot, radio off)."""
+        """Close the EDP link if one is up (fault injection, reboot, radio off).
+
+        A login still going on behind its answer fails, and says so with `CONNECT FAIL`.
+        """
+        if await self._cancel_connecting():
+            self.unsolicited(self.phrases.connect_result(connected=False))
         link, self.link = self.link, None
         if link is not None:
             await link.close()
+
+    async def _cancel_connecting(self) -> bool:
+        """End a login behind its answer; True if one was still going on."""
+        task, self._connecting = self._connecting, None
+        if task is None or task.done():
+            return False
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return True
 
     # --- input ------------------------------------------------------------------------------
 
@@ -268,10 +328,16 @@ class Firmware:
         """Run one command line; returns the lines of its answer."""
         self.commands.append(line)
         command = parse_line(line)
-        handler = None if command is None else self._handlers.get(command.name)
+        handler = None if command is None else self._handler(command.name)
         if command is None or handler is None:
             return self.phrases.err()
-        return await handler(command)
+        return self.phrases.with_reports(await handler(command))
+
+    def _handler(self, name: str) -> Handler | None:
+        handler = self._handlers.get(name)
+        if handler is None and self._r_commands:
+            handler = self._r_handlers.get(name)
+        return handler
 
     # --- output -----------------------------------------------------------------------------
 
@@ -283,6 +349,9 @@ class Firmware:
             self.swallow -= 1
         else:
             self._print(self.phrases.frame(lines))
+        waiting, self._after_answer = self._after_answer, []
+        for then in waiting:
+            then()
         # `SAVE succ!` must not overtake the `+OK` that says the data was sent.
         self._held_acks.clear()
         stashed, self._stashed_acks = self._stashed_acks, []
@@ -335,7 +404,7 @@ class Firmware:
         return self.phrases.std_ok()
 
     async def _cgsn(self, command: CommandLine) -> list[bytes]:
-        return self._std_info(command, self.config.imei)
+        return self._std_info(command, self.phrases.imei(self.config.imei))
 
     async def _cgmr(self, command: CommandLine) -> list[bytes]:
         return self._std_info(command, self.config.firmware)
@@ -367,13 +436,23 @@ class Firmware:
             if stored.master_key is None:
                 return self.phrases.err(Code.NO_MASTER_KEY)
             return self.phrases.ok()
+        if command.op is Op.SET and self._refuses_bare_key(command.params):
+            return self.phrases.err(Code.PARAMETER)
         values = split_params(command.params) if command.op is Op.SET else None
         if values is None or len(values) != 1 or not values[0]:
             return self.phrases.err()
-        # A new master key orphans the device made with the old one: both are forgotten.
-        stored.master_key, stored.device_id, stored.device_key = values[0], None, None
+        key = values[0]
+        if not (self._r_commands and key == stored.master_key):
+            # A new master key orphans the device made with the old one: both are forgotten.
+            stored.device_id, stored.device_key = None, None
+        stored.master_key = key
         await self.store.save()
-        return self.phrases.ok(values[0], command.name)
+        return self.phrases.ok(key, command.name)
+
+    def _refuses_bare_key(self, params: str) -> bool:
+        """QUOTED_MKEY: only `AT+CIOTMKEY="<key>"` is taken."""
+        quoted = len(params) >= 2 and params[0] == params[-1] == '"'  # noqa: PLR2004  # quotes
+        return Dialect.QUOTED_MKEY in self.dialect and not quoted
 
     async def _id(self, command: CommandLine) -> list[bytes]:
         if command.op is not Op.QUERY:
@@ -410,7 +489,13 @@ class Firmware:
         return self.phrases.ok()
 
     async def _init(self, command: CommandLine) -> list[bytes]:
-        if command.op is not Op.RUN:
+        if command.op is Op.SET and self._r_commands:
+            registration = self._r_registration(command.params)
+        elif command.op is Op.RUN:
+            registration = Registration(f"M6311-{self.config.imei}")
+        else:
+            registration = None
+        if registration is None:
             return self.phrases.err(Code.PARAMETER)
         stored = self.store.stored
         if stored.master_key is None:
@@ -418,14 +503,23 @@ class Firmware:
         if not self.network_up:
             return self.phrases.err(Code.WLAN)
         try:
-            await self._provision(stored.master_key)  # each HTTP call pays the latency
+            await self._provision(stored.master_key, registration)  # HTTP calls pay latency
         except CloudRefusedError:
             return self.phrases.err(Code.INIT_FAILED)
         except CloudUnreachableError:
             return self.phrases.err(Code.NETWORK)
         return self.phrases.ok()
 
-    async def _provision(self, master_key: str) -> None:
+    def _r_registration(self, params: str) -> Registration | None:
+        """The M6311R's `AT+CIOTINIT="<title>","<desc>"`, registered with the stored auth info."""
+        values = split_params(params) or []
+        auth = self.store.stored.auth_info
+        if len(values) != 2 or not all(values) or auth is None:  # noqa: PLR2004  # title, desc
+            return None
+        title, desc = values
+        return Registration(title, desc, auth)
+
+    async def _provision(self, master_key: str, registration: Registration) -> None:
         stored = self.store.stored
         if stored.device_id is not None and stored.device_key is not None:
             try:
@@ -436,11 +530,39 @@ class Firmware:
                 return
             stored.device_id, stored.device_key = None, None
             await self.store.save()
-        title = f"M6311-{self.config.imei}"
-        device_id = await self.http.create_device(master_key, title)
+        title = registration.title
+        device_id = await self.http.create_device(
+            master_key, title, registration.desc, registration.auth_info
+        )
         device_key = await self.http.create_key(master_key, device_id, title)
         stored.device_id, stored.device_key = device_id, device_key
         await self.store.save()
+
+    # --- the M6311R's stored login ------------------------------------------------------------
+
+    async def _proid(self, command: CommandLine) -> list[bytes]:
+        stored = self.store.stored
+        if command.op is Op.QUERY:
+            return self._stored_answer(stored.project_id, command.name)
+        if command.op is not Op.SET or not (command.params.isascii() and command.params.isdigit()):
+            return self.phrases.err(Code.PARAMETER)
+        stored.project_id = command.params
+        await self.store.save()
+        return self.phrases.ok()
+
+    async def _authinfo(self, command: CommandLine) -> list[bytes]:
+        stored = self.store.stored
+        if command.op is Op.QUERY:
+            return self._stored_answer(stored.auth_info, command.name)
+        values = split_params(command.params) if command.op is Op.SET else None
+        if values is None or len(values) != 1 or not values[0]:
+            return self.phrases.err(Code.PARAMETER)
+        stored.auth_info = values[0]
+        await self.store.save()
+        return self.phrases.ok()
+
+    def _stored_answer(self, value: str | None, name: str) -> list[bytes]:
+        return self.phrases.err() if value is None else self.phrases.ok(value, name)
 
     # --- connection parameters ---------------------------------------------------------------
 
@@ -449,11 +571,14 @@ class Firmware:
             quoted = "".join(f',"{value}"' for value in self.params.values)
             return self.phrases.ok(f"{int(self.params.mode)}{quoted}", command.name)
         values = split_params(command.params) if command.op is Op.SET else None
+        if values == ["1"] and self._r_commands:
+            self.params = ConnectParams(ConnectMode.DEVICE, stored_project=True)
+            return self.phrases.ok()
         arity = {ConnectMode.STORED: 1, ConnectMode.DEVICE: 3, ConnectMode.PROJECT: 4}
         mode = parse_int(values[0], 0, 2) if values else None
         if values is None or mode is None or len(values) != arity[ConnectMode(mode)]:
             return self.phrases.err(Code.PARAMETER)
-        if not all(values[1:]):
+        if not all(values[1:]) or (mode != ConnectMode.STORED and Dialect.R_ONLY in self.dialect):
             return self.phrases.err(Code.PARAMETER)
         self.params = ConnectParams(ConnectMode(mode), tuple(values[1:]))
         return self.phrases.ok()
@@ -461,12 +586,9 @@ class Firmware:
     def _login(self) -> Login | Code:
         """The CONNREQ contents for the current mode, or why there are none."""
         if self.params.mode is ConnectMode.STORED:
-            stored = self.store.stored
-            if stored.device_id is None:
-                return Code.NO_DEVICE_ID
-            if stored.device_key is None:
-                return Code.NO_DEVICE_KEY
-            return Login(stored.device_id, stored.device_key)
+            return self._stored_device_login()
+        if self.params.stored_project:
+            return self._stored_project_login()
         if not self.params.values:
             return Code.PARAMETER
         if self.params.mode is ConnectMode.DEVICE:
@@ -474,6 +596,22 @@ class Firmware:
             return Login(device_id, api_key)
         project_id, auth_key, auth_value = self.params.values
         return Login("", auth_info(auth_key, auth_value), project_id)
+
+    def _stored_device_login(self) -> Login | Code:
+        """Mode 0: the device id and key AT+CIOTINIT stored."""
+        stored = self.store.stored
+        if stored.device_id is None:
+            return Code.NO_DEVICE_ID
+        if stored.device_key is None:
+            return Code.NO_DEVICE_KEY
+        return Login(stored.device_id, stored.device_key)
+
+    def _stored_project_login(self) -> Login | Code:
+        """The M6311R's mode 1: the project login of mode 2 with the values in flash."""
+        stored = self.store.stored
+        if stored.project_id is None or stored.auth_info is None:
+            return Code.PARAMETER
+        return Login("", stored.auth_info, stored.project_id)
 
     # --- the link ---------------------------------------------------------------------------
 
@@ -486,18 +624,62 @@ class Firmware:
         encrypt = 0 if command.op is Op.RUN else parse_int(command.params, 0, 1)
         if command.op is Op.QUERY or encrypt is None:
             return self.phrases.err(Code.PARAMETER)
-        if self.online:
+        if self._link_busy():
             return self.phrases.err(Code.INVALID_OPERATION)
+        if self.dialect & (Dialect.CONNECT_LATE | Dialect.CONNECT_ONLY):
+            return self._start_behind_the_answer(encrypt=bool(encrypt))
         code = await self._connect(encrypt=bool(encrypt))
         return self.phrases.err(code) if code is not None else self.phrases.started()
+
+    def _link_busy(self) -> bool:
+        """A link is up, or a login behind its answer is still going on."""
+        return self.online or self._connecting is not None
+
+    def _start_behind_the_answer(self, *, encrypt: bool) -> list[bytes]:
+        """CONNECT_LATE / CONNECT_ONLY: answer now, log in once the answer is out."""
+        login = self._login()
+        if isinstance(login, Code):  # found before trying: an error final, as always
+            return self.phrases.err(login)
+
+        def log_in() -> None:
+            self._connecting = asyncio.get_running_loop().create_task(
+                self._log_in_late(login, encrypt=encrypt), name="m6311-login"
+            )
+
+        # Started once the answer is printed, so `CONNECT ...` never comes before it (and the
+        # next command, which waits for that too, finds the login going on).
+        self._after_answer.append(log_in)
+        return [] if Dialect.CONNECT_ONLY in self.dialect else self.phrases.ok()
+
+    async def _log_in_late(self, login: Login, *, encrypt: bool) -> None:
+        link = await self._open_link(login, encrypt=encrypt)
+        if link is not None:
+            try:
+                await asyncio.sleep(self.config.connect_delay)
+            except asyncio.CancelledError:
+                await link.close()
+                raise
+            if not link.is_open:  # the platform hung up before the module said it was in
+                link = None
+        self._connecting = None
+        self.link = link
+        self.unsolicited(self.phrases.connect_result(connected=link is not None))
 
     async def _connect(self, *, encrypt: bool) -> Code | None:
         """Open the link with the current parameters; None on success, else the error code."""
         login = self._login()
         if isinstance(login, Code):
             return login
-        if not self.network_up:
+        link = await self._open_link(login, encrypt=encrypt)
+        if link is None:
             return Code.CONNECT_FAILED
+        self.link = link
+        return None
+
+    async def _open_link(self, login: Login, *, encrypt: bool) -> CloudLink | None:
+        """A link logged in with `login`, or None when the radio, TCP or the platform fail."""
+        if not self.network_up:
+            return None
         link = self._link_factory(self)
         try:
             await cellular_delay(self.config.cloud_latency)
@@ -506,12 +688,11 @@ class Firmware:
         except (CloudError, TimeoutError) as error:
             _LOGGER.debug("EDP login failed: %r", error)
             await link.close()
-            return Code.CONNECT_FAILED
+            return None
         except asyncio.CancelledError:
             await link.close()  # AT+CIOTSEND's deadline, or a reboot: leave no socket behind
             raise
-        self.link = link
-        return None
+        return link
 
     async def _quit(self, command: CommandLine) -> list[bytes]:
         if command.op is not Op.RUN:
@@ -571,7 +752,7 @@ class Firmware:
         if parsed is None:
             return self.phrases.err(Code.PARAMETER)
         (encrypt,), msg_id, data = parsed
-        if self.online:
+        if self._link_busy():
             return self.phrases.err(Code.INVALID_OPERATION)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.send_timeout

@@ -1,5 +1,7 @@
 """What the module keeps across power cycles: master key, device ID and device key.
 
+The M6311R keeps its project ID and auth info too (AT+CIOTPROID, AT+CIOTAUTHINFO).
+
 A real module writes these to flash; the emulator writes them to a JSON file (or keeps them in
 memory when no path is given, which is what most tests want).
 """
@@ -18,11 +20,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class Stored:
-    """The three values AT+CIOT? asks about."""
+    """The three values AT+CIOT? asks about, and the M6311R's two."""
 
     master_key: str | None = None
     device_id: str | None = None
     device_key: str | None = None
+    project_id: str | None = None
+    auth_info: str | None = None
+
+
+_M6311R_VALUES = ("project_id", "auth_info")
+"""Written only once set, so that a documented module's file keeps its three values."""
 
 
 class StateStore:
@@ -42,7 +50,12 @@ class StateStore:
     async def save(self) -> None:
         """Write the current values (atomically: a crash leaves the old or the new file)."""
         if self.path is not None:
-            await asyncio.to_thread(_write, self.path, asdict(self.stored))
+            values = {
+                name: value
+                for name, value in asdict(self.stored).items()
+                if value is not None or name not in _M6311R_VALUES
+            }
+            await asyncio.to_thread(_write, self.path, values)
 
 
 def _read(path: Path) -> Stored:
@@ -54,6 +67,8 @@ def _read(path: Path) -> Stored:
         master_key=_optional_str(raw.get("master_key")),
         device_id=_optional_str(raw.get("device_id")),
         device_key=_optional_str(raw.get("device_key")),
+        project_id=_optional_str(raw.get("project_id")),
+        auth_info=_optional_str(raw.get("auth_info")),
     )
 
 

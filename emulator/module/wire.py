@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import random
 import sys
 import termios
 import tty
@@ -184,17 +185,39 @@ class PtyPort:
         return True
 
 
-class TcpPort:
-    """A TCP listener on 127.0.0.1 serving the same UART to one client at a time."""
+MAX_PIECES = 4
+"""A jittered write reaches the TCP client in at most this many pieces."""
 
-    def __init__(self, on_data: DataCallback, port: int) -> None:
-        """Listen on `port` (0: any free port) once `start` runs."""
+
+def cut_at_random(data: bytes, rng: random.Random) -> list[bytes]:
+    """`data` in 1 to `MAX_PIECES` non-empty pieces, cut at random points."""
+    count = min(rng.randint(1, MAX_PIECES), len(data))
+    cuts = sorted(rng.sample(range(1, len(data)), count - 1))
+    return [data[start:end] for start, end in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+
+
+class TcpPort:
+    """A TCP listener on 127.0.0.1 serving the same UART to one client at a time.
+
+    With `jitter`, what the module prints reaches the client as through a network transport
+    (a serial-to-Wi-Fi bridge, `socket://` or `esphome://`): each write in 1-4 pieces with
+    random pauses of up to `jitter` seconds between them. A task per client sends them, so the
+    pauses hold back neither the pty nor the pacing of the line.
+    """
+
+    def __init__(
+        self, on_data: DataCallback, port: int, jitter: float = 0.0, seed: int | None = None
+    ) -> None:
+        """Listen on `port` (0: any free port) once `start` runs; `seed` makes jitter repeat."""
         self._on_data = on_data
         self._requested_port = port
         self._server: asyncio.Server | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._outbox: asyncio.Queue[bytes] | None = None
         self.accepting = True
         self.port = 0
+        self.jitter = jitter
+        self._random = random.Random(seed)  # noqa: S311  # timing noise, not a secret
 
     @property
     def has_client(self) -> bool:
@@ -217,7 +240,7 @@ class TcpPort:
 
     async def drop_client(self) -> None:
         """Close the current client's connection (unplug)."""
-        writer, self._writer = self._writer, None
+        writer, self._writer, self._outbox = self._writer, None, None
         if writer is not None:
             writer.close()
             with contextlib.suppress(OSError):
@@ -230,6 +253,7 @@ class TcpPort:
                 await writer.wait_closed()
             return
         self._writer = writer
+        sender = self._start_jittered_sender(writer) if self.jitter > 0 else None
         try:
             while data := await reader.read(4096):
                 self._on_data(data)
@@ -237,14 +261,42 @@ class TcpPort:
             _LOGGER.debug("TCP serial client failed", exc_info=True)
         finally:
             if self._writer is writer:
-                self._writer = None
+                self._writer, self._outbox = None, None
                 writer.close()
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sender
+
+    def _start_jittered_sender(self, writer: asyncio.StreamWriter) -> asyncio.Task[None]:
+        outbox: asyncio.Queue[bytes] = asyncio.Queue()
+        self._outbox = outbox
+        return asyncio.get_running_loop().create_task(
+            self._send_jittered(writer, outbox), name="m6311-tcp-jitter"
+        )
+
+    async def _send_jittered(
+        self, writer: asyncio.StreamWriter, outbox: asyncio.Queue[bytes]
+    ) -> None:
+        while True:
+            pieces = cut_at_random(await outbox.get(), self._random)
+            await self._send(writer, pieces[0])
+            for piece in pieces[1:]:
+                await asyncio.sleep(self._random.uniform(0, self.jitter))
+                await self._send(writer, piece)
 
     async def write(self, data: bytes) -> None:
         """Send to the client if one is connected (otherwise the bytes are lost, as on a UART)."""
         writer = self._writer
         if writer is None:
             return
+        if self.jitter > 0 and self._outbox is not None:
+            self._outbox.put_nowait(data)  # the client's sender task delivers it in pieces
+            return
+        await self._send(writer, data)
+
+    @staticmethod
+    async def _send(writer: asyncio.StreamWriter, data: bytes) -> None:
         writer.write(data)
         try:
             async with asyncio.timeout(WRITE_STALL_LIMIT):
