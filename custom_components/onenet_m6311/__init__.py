@@ -17,12 +17,19 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 
 from .cloud_commands import async_setup_cloud_commands
-from .const import CONF_BAUDRATE, CONF_DEVICE, DEFAULT_BAUDRATE, DOMAIN, SECRET_KEYS
+from .const import (
+    CONF_BAUDRATE,
+    CONF_DEVICE,
+    CONF_LINE_LIMIT,
+    DEFAULT_BAUDRATE,
+    DOMAIN,
+    SECRET_KEYS,
+)
 from .coordinator import M6311ConfigEntry, M6311Coordinator, M6311Runtime
 from .forwarding.forwarder import Forwarder
 from .forwarding.outbox_files import async_remove_outbox_files
 from .forwarding.settings import ForwardSettings
-from .m6311 import M6311Client
+from .m6311 import DEFAULT_LINE_LIMIT, M6311Client
 from .m6311.redaction import SECRETS
 from .services import async_setup_services
 
@@ -47,7 +54,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
     SECRETS.add(secrets)  # kept out of every log, serialx's included, while the entry is loaded
     entry.async_on_unload(lambda: SECRETS.remove(secrets))
     port = entry.data[CONF_DEVICE]
-    client = M6311Client(port, baudrate=entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE))
+    client = M6311Client(
+        port,
+        baudrate=entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE),
+        line_limit=entry.data.get(CONF_LINE_LIMIT, DEFAULT_LINE_LIMIT),
+    )
+    entry.async_on_unload(client.limits.add_listener(_keep_line_limit(hass, entry)))
     coordinator = M6311Coordinator(hass, entry, client)
     await coordinator.async_start()
     # Registered first, so it runs last: the port closes after everything else let go of it.
@@ -68,6 +80,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
     entry.async_on_unload(_watch_usb_port(hass, coordinator, {port, real_port}))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _keep_line_limit(hass: HomeAssistant, entry: M6311ConfigEntry) -> Callable[[int], None]:
+    """Store a line limit the module taught, so that the next start begins with it."""
+
+    def keep(limit: int) -> None:
+        hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_LINE_LIMIT: limit})
+
+    return keep
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> bool:

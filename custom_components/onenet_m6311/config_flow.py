@@ -234,11 +234,13 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
             self._module.provisioning is Provisioning.COMPLETE
         )
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             try:
                 data = await self._async_check_credentials(mode, user_input)
             except ProbeError as err:
                 errors["base"] = err.key
+                placeholders = err.placeholders
                 if err.key in LOST_DEVICE_ERRORS and self._module is not None:
                     # The module lost its device since the probe: the form asks for the key.
                     self._module = replace(self._module, provisioning=Provisioning.NO_MASTER_KEY)
@@ -251,6 +253,7 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
                 _credentials_schema(mode, provisioned=provisioned), user_input or {}
             ),
             errors=errors,
+            description_placeholders=placeholders or None,
         )
 
     async def _async_check_credentials(

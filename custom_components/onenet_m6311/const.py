@@ -12,6 +12,9 @@ LOGGER = logging.getLogger(__package__)
 CONF_DEVICE: Final = "device"
 """The serial port: a path, a /dev/serial/by-id path, or a socket:// / esphome:// URL."""
 CONF_BAUDRATE: Final = "baudrate"
+CONF_LINE_LIMIT: Final = "line_limit"
+"""The longest command line the module took (bytes), once a refusal taught it; kept across
+restarts so the next start does not send a line the module refuses."""
 CONF_MODE: Final = "mode"
 """AT+CIOTCONNECTPARA mode: 0 stored device, 1 device ID + master key, 2 project + auth_info."""
 CONF_ENCRYPT: Final = "encrypt"

@@ -39,6 +39,7 @@ async def async_get_config_entry_diagnostics(
                 **asdict(coordinator.data),
                 "port_open": coordinator.client.connected,
                 "line_limit": coordinator.client.line_limit,
+                "longest_line_accepted": coordinator.client.limits.longest_accepted,
                 "serial_trace": _serial_trace(coordinator),
             },
             "forwarding": {

@@ -63,10 +63,18 @@ def _timeout(err: M6311TimeoutError) -> dict[str, Any]:
         return _translation("not_acknowledged", err.placeholders)
     if err.reason is Reason.OUT_OF_STEP:
         return _translation("out_of_step", {})
+    if err.reason is Reason.LOGIN_UNCONFIRMED:
+        return _translation("login_unconfirmed", err.placeholders)
     return _translation("module_timeout", {"command": "?", "seconds": "?", **err.placeholders})
 
 
+_OWN_MESSAGE = frozenset({Reason.LINE_REFUSED, Reason.MODE_REFUSED})
+"""Module errors the library explains itself (what was refused, and what it answered)."""
+
+
 def _module_error(err: M6311CommandError) -> dict[str, Any]:
+    if err.reason in _OWN_MESSAGE:
+        return _translation(str(err.reason), err.placeholders)
     if err.error_code in DOCUMENTED_CODES:
         return _translation(f"module_error_{-err.error_code}", {"command": err.command})
     return _translation("module_error", err.placeholders)

@@ -17,6 +17,7 @@ from .m6311 import (
     DeviceConnectError,
     DeviceInitError,
     LoginSettings,
+    LoginUnconfirmedError,
     LoginUnreachableError,
     M6311Client,
     M6311CommandError,
@@ -24,6 +25,7 @@ from .m6311 import (
     M6311Error,
     M6311TimeoutError,
     M6311ValidationError,
+    ModeRefusedError,
     NetworkError,
     NoDeviceIdError,
     NoDeviceKeyError,
@@ -39,12 +41,13 @@ if TYPE_CHECKING:
 
 
 class ProbeError(Exception):
-    """A check failed; `key` names the translated form error."""
+    """A check failed; `key` names the translated form error, `placeholders` fill it in."""
 
-    def __init__(self, key: str) -> None:
-        """Carry the error key."""
+    def __init__(self, key: str, placeholders: dict[str, str] | None = None) -> None:
+        """Carry the error key, and what its text names (what the module answered)."""
         super().__init__(key)
         self.key = key
+        self.placeholders = placeholders or {}
 
 
 def _flow_edge[**P, T](check: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
@@ -76,6 +79,8 @@ LOGIN_ERRORS: tuple[tuple[type[M6311Error], str], ...] = (
     (M6311ValidationError, "invalid_parameters"),
     (ParameterError, "invalid_parameters"),
     (LoginUnreachableError, "network_error"),  # -109 without a signal: not the credentials
+    (LoginUnconfirmedError, "login_unconfirmed"),  # accepted, not reported up: slow, not refused
+    (ModeRefusedError, "mode_refused"),  # neither command set: says what the module answered
     (DeviceConnectError, "invalid_auth"),
     (WlanError, "network_error"),
     (NetworkError, "network_error"),
@@ -135,7 +140,7 @@ async def async_provision(port: str, baudrate: int, master_key: str | None) -> s
         async with M6311Client(port, baudrate=baudrate) as client:  # opening can fail too
             return await client.provision(master_key)
     except M6311Error as err:
-        raise ProbeError(login_error_key(err)) from err
+        raise _login_error(err) from err
 
 
 @_flow_edge
@@ -146,4 +151,9 @@ async def async_try_login(port: str, baudrate: int, settings: LoginSettings) -> 
             await client.login(settings)
             await client.quit()
     except M6311Error as err:
-        raise ProbeError(login_error_key(err)) from err
+        raise _login_error(err) from err
+
+
+def _login_error(err: M6311Error) -> ProbeError:
+    """The form error for a failed login or provisioning step, with what it names."""
+    return ProbeError(login_error_key(err), dict(err.placeholders))

@@ -36,6 +36,7 @@ from custom_components.onenet_m6311.const import (
     DOMAIN,
 )
 from custom_components.onenet_m6311.m6311 import ConnectMode, LoginSettings, M6311Client
+from custom_components.onenet_m6311.m6311 import client as client_module
 from custom_components.onenet_m6311.options_flow import SECTION_DELIVERY
 from emulator.module import Dialect, ModuleEmulator
 from emulator.platform import PlatformEmulator
@@ -399,16 +400,32 @@ async def test_user_missing_port_then_fixed(
     assert result["type"] is FlowResultType.MENU
 
 
-async def test_user_silent_module_then_fixed(hass: HomeAssistant, module: ModuleEmulator) -> None:
-    module.swallow_answers(1)  # the answer to AT never comes
+async def test_user_silent_module_then_fixed(
+    hass: HomeAssistant, module: ModuleEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing answers for as long as a module may take to start (shortened here).
+    monkeypatch.setattr(client_module, "STARTUP_TIMEOUT", 2.0)
+    module.swallow_answers(1000)
 
     result = await configure(hass, await start_user_flow(hass), port_input(path_of(module)))
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_answer"}
-    assert module.commands == ["AT"]
+    assert len(module.commands) > 1
+    assert set(module.commands) == {"AT"}  # asked again and again, nothing else
 
+    module.swallow_answers(0)
     result = await configure(hass, result, port_input(path_of(module)))
     assert result["type"] is FlowResultType.MENU
+
+
+async def test_user_a_module_that_misses_one_answer_is_asked_again(
+    hass: HomeAssistant, module: ModuleEmulator
+) -> None:
+    module.swallow_answers(1)  # the first AT's answer never comes: a module still starting
+
+    result = await configure(hass, await start_user_flow(hass), port_input(path_of(module)))
+    assert result["type"] is FlowResultType.MENU
+    assert module.commands[:2] == ["AT", "AT"]
 
 
 @pytest.mark.parametrize(
@@ -545,6 +562,40 @@ async def test_mode1_wrong_key_then_right(
     result = await configure(hass, result, mode1_input(device_id))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_mode2_on_firmware_with_only_the_m6311r_login(
+    hass: HomeAssistant, module: ModuleEmulator, platform: PlatformEmulator
+) -> None:
+    """The document's mode 2 is refused; the M6311R's stored project and auth info log in."""
+    module.set_dialect(Dialect.R_ONLY)
+    device_id = platform.create_device("r", auth_info="89860112345")
+    result = await to_mode_step(hass, path_of(module), "project")
+    result = await configure(
+        hass,
+        result,
+        {
+            CONF_PROJECT_ID: "23219",
+            CONF_AUTH_KEY: "SYS",
+            CONF_AUTH_VALUE: "89860112345",
+            CONF_ENCRYPT: False,
+        },
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert 'AT+CIOTAUTHINFO="89860112345"' in module.commands
+    await platform.wait_online(device_id)
+
+
+async def test_a_mode_the_firmware_lacks_says_what_it_answered(
+    hass: HomeAssistant, module: ModuleEmulator, device_id: str
+) -> None:
+    """Mode 1 has no M6311R counterpart: the form names the module's answer, not "unknown"."""
+    module.set_dialect(Dialect.R_ONLY)
+    result = await to_mode_step(hass, path_of(module), "device")
+    result = await configure(hass, result, mode1_input(device_id))
+    assert result["errors"] == {"base": "mode_refused"}
+    assert result["description_placeholders"] == {"mode": "1", "answer": "+ERR=-108"}
 
 
 async def test_mode2_wrong_auth_value_then_right(
@@ -709,29 +760,37 @@ async def test_mode0_device_gone_asks_for_the_key(
     result = await configure(hass, result, {CONF_MASTER_KEY: MASTER_KEY, CONF_ENCRYPT: False})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_DEVICE_ID] == "4343"
-    assert f"AT+CIOTMKEY={MASTER_KEY}" in fake.fake.received
+    assert f'AT+CIOTMKEY="{MASTER_KEY}"' in fake.fake.received
     assert result["result"].unique_id == OTHER_IMEI
     skip_entry_setup.assert_awaited_once()
 
 
 async def test_login_closes_a_stale_link_and_checks_it_is_up(
-    hass: HomeAssistant, scripted: tuple[ScriptedM6311, str], skip_entry_setup: AsyncMock
+    hass: HomeAssistant,
+    scripted: tuple[ScriptedM6311, str],
+    skip_entry_setup: AsyncMock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A link left up (its quit refused) is closed first; a start that stays down is refused."""
+    """A link left up (its quit refused) is closed first; a start that stays down is slow.
+
+    Nothing the module said refuses the credentials: the form says so, not "wrong keys".
+    """
+    monkeypatch.setattr(client_module, "LOGIN_CONFIRM_TIMEOUT", 1.5)
     fake, port = scripted
     fake.online, fake.quit_fails, fake.start_stays_down = True, True, True
     result = await to_mode_step(hass, port, "device")
 
     result = await configure(hass, result, mode1_input("4242"))
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "login_unconfirmed"}
     sent = fake.fake.received
-    assert sent[sent.index("AT+CIOTSTATUS") :] == [
+    asked = sent[sent.index("AT+CIOTSTATUS") :]
+    assert asked[:4] == [
         "AT+CIOTSTATUS",
         "AT+CIOTQUIT",  # refused: ignored, the start is tried anyway
         "AT+CIOTSTART=0",
         "AT+CIOTSTATUS",  # still down after +OK
-        "AT+CSQ",  # refused too: the signal is unknown, the refusal stands
     ]
+    assert set(asked[4:]) == {"AT+CIOTSTATUS"}  # asked again while waiting, nothing else
 
     fake.quit_fails, fake.start_stays_down = False, False
     result = await configure(hass, result, mode1_input("4242"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from custom_components.onenet_m6311.const import (
     CONF_FORWARD_ENTITIES,
     CONF_FORWARD_LABEL,
     CONF_KEEP_LINK,
+    CONF_LINE_LIMIT,
     CONF_MIN_INTERVAL,
     CONF_OUTBOX_CAPACITY,
     CONF_SNAPSHOT_INTERVAL,
@@ -75,6 +77,8 @@ async def test_a_thousand_changes_arrive_in_far_fewer_commands(
 ) -> None:
     entities = [f"sensor.probe_{n}" for n in range(10)]
     await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: entities})
+    # The emulated module takes lines of 1024 bytes (as a limit learnt or configured would be).
+    mode1_entry.runtime_data.coordinator.client.line_limit = 1024
     before = sum(line.startswith("AT+CIOTDAT=") for line in module.commands)
     for step in range(100):
         for entity_id in entities:
@@ -84,6 +88,33 @@ async def test_a_thousand_changes_arrive_in_far_fewer_commands(
     assert commands <= 1000 / 20  # at least 20 records a line
     for entity_id in entities:
         assert values(platform, device_id, entity_id.replace(".", "_")) == list(range(100))
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+@pytest.mark.parametrize("keep_link", [True, False])
+async def test_a_module_with_shorter_lines_teaches_its_limit_and_loses_nothing(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+    keep_link: bool,
+) -> None:
+    # The module refuses lines over 150 bytes (the integration starts at 256): the refused
+    # records go again in shorter lines, and the entry keeps what the module taught.
+    module.firmware.config = dataclasses.replace(module.firmware.config, max_line=150)
+    entities = [f"sensor.probe_{n}" for n in range(6)]
+    await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: entities, CONF_KEEP_LINK: keep_link})
+    for step in range(10):
+        for entity_id in entities:
+            hass.states.async_set(entity_id, str(step))
+        await hass.async_block_till_done()
+    await wait_until(lambda: len(platform.datapoints(device_id)) == 60, within=60)
+    for entity_id in entities:
+        assert values(platform, device_id, entity_id.replace(".", "_")) == list(range(10))
+    client = mode1_entry.runtime_data.coordinator.client
+    assert client.line_limit <= 150
+    assert mode1_entry.data[CONF_LINE_LIMIT] == client.line_limit
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
@@ -271,6 +302,7 @@ async def test_short_records_fill_long_lines(
 ) -> None:
     entities = [f"sensor.s{n}" for n in range(4)]
     await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: entities, CONF_TIMESTAMPS: False})
+    mode1_entry.runtime_data.coordinator.client.line_limit = 1024  # the emulated module's lines
     await module.set_network(up=False)  # let 200 records gather, then send them at once
     for step in range(50):
         for entity_id in entities:

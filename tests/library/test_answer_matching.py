@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from custom_components.onenet_m6311.m6311 import connection
+from custom_components.onenet_m6311.m6311 import connection, responses
 from custom_components.onenet_m6311.m6311.errors import M6311TimeoutError, M6311ValidationError
 from custom_components.onenet_m6311.m6311.models import CloudCommand, LinkStatus, ModuleEvent
 from custom_components.onenet_m6311.m6311.records import Record, escape_value
@@ -225,10 +225,52 @@ async def test_a_cloud_command_cut_short_is_told_when_the_line_goes_quiet(
         told.set()
 
     client.subscribe(on_event)
+    loop = asyncio.get_running_loop()
+    written = loop.time()
     fake.write(b"+IOTCMD=10,hello\r\n")
-    async with asyncio.timeout(2):
+    async with asyncio.timeout(responses.TRANSPORT_PATIENCE + 5):
         await told.wait()
     assert events == [CloudCommand(b"hello", truncated=True)]
+    # Not before the patience a network port needs: a shorter pause proves nothing.
+    assert loop.time() - written >= responses.TRANSPORT_PATIENCE
+
+
+async def test_a_payload_that_pauses_midway_is_delivered_whole(
+    fake: FakeModule, client: M6311Client
+) -> None:
+    # A socket:// or esphome:// port over Wi-Fi pauses a stream for tenths of a second; the
+    # module prints a cloud command, then answers the AT+CIOTID? in flight.
+    events: list[ModuleEvent] = []
+    client.subscribe(events.append)
+    fake.replies = {
+        "AT+CIOTID?": Timed(
+            ((0.05, b"\r\n+CIOTCMD:12,turn"), (0.5, b" on+OK\r\n"), (0.05, b"\r\n+OK=1088826\r\n"))
+        )
+    }
+    assert await client.read_device_id() == "1088826"
+    assert events == [CloudCommand(b"turn on+OK\r\n")]
+
+
+async def test_a_payload_holding_answer_lines_is_read_by_its_length(
+    fake: FakeModule, client: M6311Client
+) -> None:
+    # The real driver copies exactly <len> bytes: lines in it that look like answers are data,
+    # and the AT+CIOTID? in flight meanwhile gets its own answer, not a piece of the payload.
+    events: list[ModuleEvent] = []
+    client.subscribe(events.append)
+    payload = b"a\r\n+OK\r\n+ERR=-108\r\nSAVE succ!msg:1\r\nb"
+    header = b"\r\n+CIOTCMD:" + str(len(payload)).encode() + b","
+    fake.replies = {
+        "AT+CIOTID?": Timed(
+            (
+                (0.05, header + payload[:9]),
+                (0.4, payload[9:] + b"\r\n"),
+                (0.05, b"\r\n+OK=1088826\r\n"),
+            )
+        )
+    }
+    assert await client.read_device_id() == "1088826"
+    assert events == [CloudCommand(payload)]
 
 
 @pytest.mark.parametrize("noise", [b"\x00\x00", b"\xff\xff", b"\x00\xff\x1b"])
@@ -241,7 +283,7 @@ async def test_power_up_noise_glued_to_an_answer(
 
 async def test_a_final_answer_without_its_line_end(fake: FakeModule, client: M6311Client) -> None:
     fake.replies = {"AT+CIOTPING": b"\r\n+OK PING succ!", "AT": b"\r\nOK\r\n"}
-    assert await client.ping() >= connection.IDLE_FLUSH  # it counted once the line was quiet
+    assert await client.ping() >= responses.FINAL_QUIET  # it counted once the line was quiet
     await client.check_alive()
 
 

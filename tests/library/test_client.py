@@ -111,7 +111,7 @@ async def test_master_key_query(fake: FakeModule, client: M6311Client) -> None:
 async def test_provisioning_commands(fake: FakeModule, client: M6311Client) -> None:
     key = "syp2wjH2rowlyX1H7bqwynVVnK8="
     fake.replies = {
-        f"AT+CIOTMKEY={key}": f"\r\n+OK={key}\r\n".encode(),
+        f'AT+CIOTMKEY="{key}"': f"\r\n+OK={key}\r\n".encode(),
         "AT+CIOTINIT": OK,
         "AT+CIOTKEY?": b"\r\n+OK=abcdefghijklmnopqrstuvwxyz12\r\n",
         "AT+CIOTKEYC": OK,

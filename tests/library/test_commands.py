@@ -30,7 +30,7 @@ THREE = [Record("te", 22.5), Record("hy", "35%"), Record("pm", 89)]
 
 
 def test_constants() -> None:
-    assert DEFAULT_LINE_LIMIT == 1024
+    assert DEFAULT_LINE_LIMIT == 256  # the M6312 manual's line, terminator included
     assert commands.DEFAULT_TIMEOUT == 5.0
     assert commands.INIT_TIMEOUT == 60.0
     assert commands.START_TIMEOUT == 30.0
@@ -50,7 +50,7 @@ BUILT: list[tuple[Callable[[], Command], str, str, float]] = [
     (commands.signal, "CSQ", "AT+CSQ", 5.0),
     (commands.provisioning, "CIOT", "AT+CIOT?", 5.0),
     (commands.master_key_query, "CIOTMKEY", "AT+CIOTMKEY?", 5.0),
-    (lambda: commands.set_master_key(MASTER_KEY), "CIOTMKEY", f"AT+CIOTMKEY={MASTER_KEY}", 5.0),
+    (lambda: commands.set_master_key(MASTER_KEY), "CIOTMKEY", f'AT+CIOTMKEY="{MASTER_KEY}"', 5.0),
     (commands.init_device, "CIOTINIT", "AT+CIOTINIT", 60.0),
     (commands.device_id_query, "CIOTID", "AT+CIOTID?", 5.0),
     (commands.clear_device_id, "CIOTIDC", "AT+CIOTIDC", 5.0),
@@ -138,7 +138,7 @@ def test_command_lines(build: Callable[[], Command], name: str, line: str, timeo
 @pytest.mark.parametrize(
     ("command", "redacted", "secret"),
     [
-        (commands.set_master_key(MASTER_KEY), "AT+CIOTMKEY=**REDACTED**", MASTER_KEY),
+        (commands.set_master_key(MASTER_KEY), 'AT+CIOTMKEY="**REDACTED**"', MASTER_KEY),
         (
             commands.connect_device("1088826", DEVICE_KEY),
             'AT+CIOTCONNECTPARA=1,"1088826","**REDACTED**"',
@@ -219,7 +219,7 @@ def test_commands_are_frozen() -> None:
         (lambda: commands.binary_header(0, "", 5), "1 to 64 ASCII letters"),
         (lambda: commands.binary_chunk(b""), "non-empty bytes"),
         (lambda: commands.binary_chunk("01AA"), "non-empty bytes"),  # type: ignore[arg-type]
-        (lambda: commands.binary_chunk(b"x" * 600), "more than the line limit of 1024"),
+        (lambda: commands.binary_chunk(b"x" * 600), "more than the line limit of 256"),
     ],
 )
 def test_invalid_arguments_are_refused(build: Callable[[], Command], message: str) -> None:
@@ -257,7 +257,7 @@ def test_token_errors_do_not_repeat_the_secret() -> None:
 
 @pytest.mark.parametrize("token", ["a", "A+/=", "!#$%&'()*+-./:;<=>?@[\\]^_`{|}~", "x" * 200])
 def test_printable_tokens_are_accepted(token: str) -> None:
-    assert commands.set_master_key(token).line == f"AT+CIOTMKEY={token}"
+    assert commands.set_master_key(token).line == f'AT+CIOTMKEY="{token}"'
 
 
 @pytest.mark.parametrize(
@@ -308,7 +308,7 @@ def test_binary_chunk_capacity(limit: int, capacity: int) -> None:
 
 
 def test_binary_chunk_capacity_default() -> None:
-    assert commands.binary_chunk_capacity() == 501
+    assert commands.binary_chunk_capacity() == 117  # 18 + 3 + 234 = 255 bytes
 
 
 @given(st.integers(MIN_LINE_LIMIT, MAX_LINE_LIMIT))

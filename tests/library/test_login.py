@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
 
 from custom_components.onenet_m6311.m6311 import (
     ConnectMode,
+    DeviceConnectError,
     LoginRefusedError,
     LoginSettings,
+    LoginUnconfirmedError,
     LoginUnreachableError,
     ModuleInfo,
     NoDeviceIdError,
     NotAnM6311Error,
     Provisioning,
 )
+from custom_components.onenet_m6311.m6311 import client as client_module
 
 if TYPE_CHECKING:
     from custom_components.onenet_m6311.m6311.client import M6311Client
 
     from .fake_module import FakeModule, Reply
+
+from .fake_module import Timed
 
 OK = b"\r\nOK\r\n"
 PLUS_OK = b"\r\n+OK\r\n"
@@ -132,13 +138,76 @@ async def test_a_refused_login_is_told_apart_from_no_network(
         await client.login(LoginSettings(ConnectMode.STORED_DEVICE))
 
 
-async def test_a_start_that_leaves_the_link_down_is_a_refusal(
-    fake: FakeModule, client: M6311Client
+async def test_a_start_that_never_comes_up_is_slow_not_refused(
+    fake: FakeModule, client: M6311Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # `OK`, then the status stays down and no CONNECT comes: nothing says the credentials are
+    # wrong, so the error must not count toward asking for new ones.
+    monkeypatch.setattr(client_module, "LOGIN_CONFIRM_TIMEOUT", 1.5)
     fake.replies = {
         "AT+CIOTCONNECTPARA=0": PLUS_OK,
         "AT+CIOTSTATUS": DOWN,
         "AT+CIOTSTART=0": PLUS_OK,
+        "AT+CSQ": b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n",
+    }
+    with pytest.raises(LoginUnconfirmedError) as caught:
+        await client.login(LoginSettings(ConnectMode.STORED_DEVICE))
+    assert not isinstance(caught.value, DeviceConnectError)
+    assert fake.received.count("AT+CIOTSTATUS") >= 2  # asked again while waiting
+
+
+async def test_a_login_reported_after_its_ok_is_up(fake: FakeModule, client: M6311Client) -> None:
+    # Newer firmware: `OK` at once, `CONNECT OK` 1.5 s later (the real M6311R driver waits up
+    # to 10 s for it); AT+CIOTSTATUS says down until then.
+    connected = asyncio.Event()
+    fake.replies = {
+        "AT+CIOTCONNECTPARA=0": OK,
+        "AT+CIOTSTATUS": lambda _line: (
+            b"\r\n+CIOTSTATUS: 1\r\n\r\nOK\r\n"
+            if connected.is_set()
+            else b"\r\n+CIOTSTATUS: 0\r\n\r\nOK\r\n"
+        ),
+        "AT+CIOTSTART=0": OK,
+    }
+    task = asyncio.create_task(client.login(LoginSettings(ConnectMode.STORED_DEVICE)))
+    await asyncio.sleep(1.5)
+    connected.set()
+    fake.write(b"\r\nCONNECT OK\r\n")
+    await task  # no LoginRefusedError
+
+
+async def test_a_login_answered_by_connect_alone(fake: FakeModule, client: M6311Client) -> None:
+    # No `OK` at all after AT+CIOTSTART: `CONNECT OK` is its answer, well within 10 s.
+    fake.replies = {
+        "AT+CIOTCONNECTPARA=0": OK,
+        "AT+CIOTSTATUS": b"\r\n+CIOTSTATUS: 0\r\n\r\nOK\r\n",
+        "AT+CIOTSTART=0": Timed.after(1.0, b"\r\nCONNECT OK\r\n"),
+        "AT+CSQ": b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n",
+    }
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with asyncio.timeout(10):
+        await client.login(LoginSettings(ConnectMode.STORED_DEVICE))
+    assert loop.time() - started >= 1.0
+    # The line stays in step: the next command takes its own answer.
+    assert (await client.read_signal()).rssi == 20
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        OK + b"\r\nCONNECT FAIL\r\n",
+        Timed(((0.0, OK), (1.0, b"\r\nCONNECT FAIL\r\n"))),
+        Timed.after(0.5, b"\r\nCONNECT FAIL\r\n"),
+    ],
+)
+async def test_a_login_the_module_says_failed_is_refused(
+    fake: FakeModule, client: M6311Client, start: Reply
+) -> None:
+    fake.replies = {
+        "AT+CIOTCONNECTPARA=0": OK,
+        "AT+CIOTSTATUS": b"\r\n+CIOTSTATUS: 0\r\n\r\nOK\r\n",
+        "AT+CIOTSTART=0": start,
         "AT+CSQ": b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n",
     }
     with pytest.raises(LoginRefusedError):
@@ -174,7 +243,7 @@ async def test_message_ids_go_round(client: M6311Client) -> None:
 @pytest.mark.parametrize(
     ("master_key", "sent"),
     [
-        (MASTER_KEY, [f"AT+CIOTMKEY={MASTER_KEY}", "AT+CIOTINIT", "AT+CIOTID?"]),
+        (MASTER_KEY, [f'AT+CIOTMKEY="{MASTER_KEY}"', "AT+CIOTINIT", "AT+CIOTID?"]),
         (None, ["AT+CIOTINIT", "AT+CIOTID?"]),  # the stored device, checked (or made again)
     ],
 )
@@ -182,7 +251,7 @@ async def test_provision_a_module_held_device(
     fake: FakeModule, client: M6311Client, master_key: str | None, sent: list[str]
 ) -> None:
     fake.replies = {
-        f"AT+CIOTMKEY={MASTER_KEY}": f"\r\n+OK={MASTER_KEY}\r\n".encode(),
+        f'AT+CIOTMKEY="{MASTER_KEY}"': f"\r\n+OK={MASTER_KEY}\r\n".encode(),
         "AT+CIOTINIT": PLUS_OK,
         "AT+CIOTID?": b"\r\n+OK=1088826\r\n",
     }

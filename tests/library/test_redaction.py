@@ -67,7 +67,7 @@ async def test_serial_traffic_logs_never_show_a_master_key(
 
     install_log_filter()
     caplog.set_level(logging.DEBUG)
-    fake = FakeModule(replies={"AT+CIOTMKEY=Sup3rSecret": b"\r\n+OK=Sup3rSecret\r\n"}, echo=True)
+    fake = FakeModule(replies={'AT+CIOTMKEY="Sup3rSecret"': b"\r\n+OK=Sup3rSecret\r\n"}, echo=True)
     async with M6311Client(fake.open()) as client:
         await client.set_master_key("Sup3rSecret")
     fake.close()

@@ -15,18 +15,22 @@ from custom_components.onenet_m6311.m6311.models import (
     BinarySendOver,
     CloudCommand,
     Connected,
+    ConnectFailed,
     LinkStatus,
     ModuleBoot,
+    NetworkReport,
     SaveAck,
     SignalQuality,
 )
 from custom_components.onenet_m6311.m6311.responses import (
     MAX_COMMAND_PAYLOAD,
     MAX_LINE_BYTES,
+    TRANSPORT_PATIENCE,
     DecodedItem,
     Final,
     Info,
     LineDecoder,
+    ModuleLineEvent,
     Response,
     parse_event,
     parse_final,
@@ -95,7 +99,9 @@ def test_final_results(line: str, ok: bool, value: str | None, code: int | None)
         "M6311R01A01V02",
         "AT+CIOTSTATUS",
         'AT+CIOTDAT=0,1,"t,,1"',
-        "CONNECT FAIL",
+        "CONNECT FAILURE",
+        "+CREG 1",
+        "Call Ready now",
         "SAVE fail!msg:3",
         "",
     ],
@@ -130,11 +136,21 @@ def test_information_lines(line: str) -> None:
         ("CONNECT OK", Connected("CONNECT OK")),
         ("RDY", ModuleBoot("RDY")),
         ("+PBREADY", ModuleBoot("+PBREADY")),
+        ("CONNECT FAIL", ConnectFailed("CONNECT FAIL")),
+        ("+CREG: 1", NetworkReport("CREG", "1", "+CREG: 1")),
+        ("+CGREG: 0,1", NetworkReport("CGREG", "0,1", "+CGREG: 0,1")),
+        ("+CEREG:5", NetworkReport("CEREG", "5", "+CEREG:5")),
+        (
+            "+CTZV: 18/01/05,08:00:00,+32",
+            NetworkReport("CTZV", "18/01/05,08:00:00,+32", "+CTZV: 18/01/05,08:00:00,+32"),
+        ),
+        ("+CPIN: READY", NetworkReport("CPIN", "READY", "+CPIN: READY")),
+        ("+cpin:NOT INSERTED", NetworkReport("CPIN", "NOT INSERTED", "+cpin:NOT INSERTED")),
+        ("Call Ready", NetworkReport("Call Ready", "", "Call Ready")),
+        ("SMS Ready", NetworkReport("SMS Ready", "", "SMS Ready")),
     ],
 )
-def test_unsolicited_lines(
-    line: str, event: CloudCommand | SaveAck | BinarySendOver | Connected | ModuleBoot
-) -> None:
+def test_unsolicited_lines(line: str, event: ModuleLineEvent) -> None:
     assert parse_event(line) == event
     assert parse_line(line) == event
     assert parse_final(line) is None
@@ -266,8 +282,11 @@ def test_cloud_command_waits_for_its_whole_payload() -> None:
     decoder = LineDecoder()
     assert decoder.feed(b"+IOTCMD=10,abc\r\n") == []
     assert decoder.feed(b"de") == []
-    assert decoder.feed(b"fgh") == [CloudCommand(b"abc\r\ndefgh")]
-    assert decoder.feed(b"\r\nOK\r\n") == [Final(True, None, None, "OK")]
+    assert decoder.feed(b"fgh") == []  # the count is there; the next byte tells it was right
+    assert decoder.feed(b"\r\nOK\r\n") == [
+        CloudCommand(b"abc\r\ndefgh"),
+        Final(True, None, None, "OK"),
+    ]
 
 
 def test_cloud_command_header_may_arrive_in_pieces() -> None:
@@ -296,22 +315,37 @@ def test_what_follows_a_payload_on_its_line_is_never_a_final_or_event() -> None:
 
 def test_the_check_after_a_payload_waits_for_the_next_byte() -> None:
     decoder = LineDecoder()
-    assert decoder.feed(b"+IOTCMD=2,on") == [CloudCommand(b"on")]
+    assert decoder.feed(b"+IOTCMD=2,on") == []
     assert decoder.feed(b"") == []
-    assert decoder.feed(b"OK\r\n") == [Info("OK")]
+    assert decoder.feed(b"OK\r\n") == [CloudCommand(b"on"), Info("OK")]
     assert decoder.feed(b"OK\r\n") == [Final(True, None, None, "OK")]
 
 
 def test_a_payload_declared_too_long_ends_before_the_next_answer() -> None:
-    # The module declared 10 bytes, printed 5 and a line end, then answered the next command.
+    # The module declared 10 bytes, printed 5 and a line end, then answered the next command:
+    # the count ends inside `+OK=1088826`, and no line end follows it.
     assert decode(b"+IOTCMD=10,hello\r\n+OK=1088826\r\n") == [
         CloudCommand(b"hello", truncated=True),
         Final(True, "1088826", None, "+OK=1088826"),
     ]
-    assert decode(b"+IOTCMD=30,a\r\nb\r\nSAVE succ!msg:7\r\n") == [
-        CloudCommand(b"a\r\nb", truncated=True),
-        SaveAck(7),
-    ]
+    # Declared 30, and the line stays quiet short of it: only then is the count wrong.
+    decoder = LineDecoder()
+    assert decoder.feed(b"+IOTCMD=30,a\r\nb\r\nSAVE succ!msg:7\r\n") == []
+    assert decoder.quiet_needed() == TRANSPORT_PATIENCE
+    assert decoder.flush_idle() == [CloudCommand(b"a\r\nb", truncated=True), SaveAck(7)]
+
+
+@pytest.mark.parametrize(
+    "inside",
+    [b"+OK", b"+ERR=-108", b"SAVE succ!msg:1", b"OK", b"+CIOTPING: OK", b"+CREG: 1", b"RDY"],
+)
+def test_a_payload_is_read_by_its_declared_length_whatever_it_holds(inside: bytes) -> None:
+    # The real driver copies exactly <len> bytes: text that looks like an answer is data.
+    payload = b"on\r\n" + inside + b"\r\nmore"
+    stream = b"+CIOTCMD:" + str(len(payload)).encode() + b"," + payload + b"\r\n+OK=12\r\n"
+    assert decode(stream) == [CloudCommand(payload), Final(True, "12", None, "+OK=12")]
+    # ...also when it comes byte by byte.
+    assert decode(*(bytes([byte]) for byte in stream)) == decode(stream)
 
 
 @pytest.mark.parametrize(
@@ -319,8 +353,11 @@ def test_a_payload_declared_too_long_ends_before_the_next_answer() -> None:
     [b"+CSQ: 20,99", b"+CIOTPING: OK", b"+CIOTSTATUS: 1", b"CIOTSTATUS:device_up", b"+csq:9,0"],
 )
 def test_a_payload_declared_too_long_ends_before_an_information_answer(answer: bytes) -> None:
-    # A signal probe, heartbeat or status check was in flight: its answer is not payload.
-    assert decode(b"+IOTCMD=40,hello\r\n" + answer + b"\r\n\r\nOK\r\n") == [
+    # A signal probe, heartbeat or status check was in flight: once the line is quiet short of
+    # the count, its answer is not payload.
+    decoder = LineDecoder()
+    assert decoder.feed(b"+IOTCMD=40,hello\r\n" + answer + b"\r\n\r\nOK\r\n") == []
+    assert decoder.flush_idle() == [
         CloudCommand(b"hello", truncated=True),
         Info(answer.decode()),
         Final(True, None, None, "OK"),
@@ -549,6 +586,9 @@ def test_read_signal_refuses_other_answers(lines: tuple[str, ...]) -> None:
         (('+CGSN: "86756704123456789"',), "86756704123456789"),
         ((" 867567041234567 ",), "867567041234567"),
         (("M6311", "867567041234567"), "867567041234567"),
+        (("+CGSN: 1,867567041234567",), "867567041234567"),
+        (("+CGSN:1, 867567041234567",), "867567041234567"),
+        (("+GSN: 867567041234567",), "867567041234567"),
     ],
 )
 def test_read_imei(lines: tuple[str, ...], imei: str) -> None:
@@ -571,6 +611,8 @@ def test_read_imei_refuses_other_answers(lines: tuple[str, ...]) -> None:
         (Response(("+cgmr:V1",), None), "V1"),
         (Response(("  ", "+CGMR:", "Revision: 1"), None), "Revision: 1"),
         (Response((), "V2.0"), "V2.0"),
+        (Response(("+CTZV: 18/01/05,08:00:00,+32", "M6311R01A01V02"), None), "M6311R01A01V02"),
+        (Response(("+CREG: 1", "+CGMR: V3"), None), "V3"),
     ],
 )
 def test_read_firmware(response: Response, firmware: str) -> None:
@@ -587,18 +629,18 @@ def test_read_firmware_refuses_an_empty_answer(response: Response) -> None:
     ("value", "read"), [("1088826", "1088826"), (" abc= ", "abc="), ("a b", "a b")]
 )
 def test_read_value(value: str, read: str) -> None:
-    assert read_value(Response(("ignored",), value)) == read
+    assert read_value(Response(("ignored",), value), "CIOTID") == read
 
 
 @pytest.mark.parametrize("value", [None, "", "  "])
 def test_read_value_needs_a_value(value: str | None) -> None:
     with pytest.raises(M6311ProtocolError, match="gave no value"):
-        read_value(Response(("secret-looking line",), value))
+        read_value(Response(("secret-looking line",), value), "CIOTKEY")
 
 
 def test_read_value_error_does_not_repeat_the_answer() -> None:
     with pytest.raises(M6311ProtocolError) as caught:
-        read_value(Response(("syp2wjH2rowlyX1H7bqwynVVnK8=",), None))
+        read_value(Response(("syp2wjH2rowlyX1H7bqwynVVnK8=",), None), "CIOTKEY")
     assert "syp2" not in str(caught.value)
 
 
@@ -616,10 +658,21 @@ def test_signal_strength_in_dbm(rssi: int, dbm: int | None) -> None:
         (Response(lines=(), value=" 1088826 "), "1088826"),
         (Response(lines=("+CIOTID: 1088826",), value=None), "1088826"),
         (Response(lines=("+CIOTKEY:abc=",), value=None), "abc="),
+        # A report that slipped in is not the value: only the command's own line is.
+        (Response(lines=("+CREG: 1", "+CIOTID: 1088826"), value=None), "1088826"),
+        (
+            Response(lines=("+CIOTID: 1088826", "+CTZV: 18/01/05,08:00:00,+32"), value=None),
+            "1088826",
+        ),
     ],
 )
 def test_read_value_in_both_result_styles(response: Response, value: str) -> None:
-    assert read_value(response) == value
+    assert read_value(response, _name(response)) == value
+
+
+def _name(response: Response) -> str:
+    """The command whose value the response holds, as the client names it."""
+    return "CIOTKEY" if any("CIOTKEY" in line for line in response.lines) else "CIOTID"
 
 
 @pytest.mark.parametrize(
@@ -628,8 +681,9 @@ def test_read_value_in_both_result_styles(response: Response, value: str) -> Non
         Response(lines=(), value=None),
         Response(lines=("+CIOTID: ",), value=""),
         Response(lines=("1088826",), value=None),
+        Response(lines=("+CREG: 1",), value=None),
     ],
 )
 def test_read_value_refuses_answers_without_one(response: Response) -> None:
     with pytest.raises(M6311ProtocolError, match="no value"):
-        read_value(response)
+        read_value(response, "CIOTID")

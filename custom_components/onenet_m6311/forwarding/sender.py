@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from .settings import ForwardSettings
 
 FIRST_LOOKAHEAD = 32
-"""Records first looked at to fill one line (a 1024-byte line holds about 20 typical ones)."""
+"""Records first looked at to fill one line (a 256-byte line holds about 5 typical ones; a
+longer limit doubles the look-ahead as needed)."""
 RETRY_INITIAL = 1.0
 RETRY_MAX = 60.0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from typing import TYPE_CHECKING
 
@@ -22,20 +23,27 @@ from .connection import DEFAULT_BAUDRATE, ModuleConnection, StreamOpener
 from .errors import (
     DeviceConnectError,
     LoginRefusedError,
+    LoginUnconfirmedError,
     LoginUnreachableError,
     M6311CommandError,
     M6311Error,
     M6311ProtocolError,
     M6311TimeoutError,
+    ModeRefusedError,
     NoDeviceIdError,
     NoDeviceKeyError,
     NoMasterKeyError,
     NotAnM6311Error,
+    refused_as_unknown,
 )
+from .line_limit import LineLimit, LineRefusedError
 from .models import (
+    Connected,
+    ConnectFailed,
     ConnectMode,
     LinkStatus,
     LoginSettings,
+    ModuleEvent,
     ModuleInfo,
     Provisioning,
     SignalQuality,
@@ -51,13 +59,28 @@ from .responses import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
     from .commands import Command
     from .records import Record
 
 _LOGGER = logging.getLogger(__name__)
 
+LOGIN_CONFIRM_TIMEOUT = 20.0
+"""How long a login the module accepted with `OK` may take to be reported up. Newer firmware
+answers `AT+CIOTSTART` at once and prints `CONNECT OK` when the login is done; the real
+M6311R driver gives it 10 s (docs/protocol.md, evidence): twice that, for a slow network."""
+LOGIN_POLL_INTERVAL = 1.0
+"""While a login is not confirmed, AT+CIOTSTATUS is asked this often (for firmware that
+reports nothing)."""
+STARTUP_TIMEOUT = 20.0
+"""How long a module that does not answer yet may still be starting: real drivers wait 15 s
+after power-on, and firmware ignores commands until it is ready."""
+READY_PATIENCE = 6.0
+"""Once `AT` is answered, how long refusals of the other identity commands may still be a
+module finishing its start; after that, a module that answers `AT` alone is not an M6311."""
+STARTUP_ATTEMPT = 1.0
+"""Seconds each `AT` of a start-up wait may take before it is sent again."""
 BINARY_OVER_TIMEOUT = 5.0
 """How long to wait for `BIN SEND OVER!` after the last chunk before ending anyway."""
 DEFAULT_ACK_TIMEOUT = 30.0
@@ -77,10 +100,20 @@ class M6311Client(ModuleConnection):
     ) -> None:
         """Describe the module's port and its longest accepted command line (bytes)."""
         super().__init__(url, baudrate=baudrate, open_connection=open_connection)
-        self.line_limit = line_limit
+        self.limits = LineLimit(line_limit)
+        """The longest line sent, learnt from the module's refusals (line_limit.py)."""
         self._msg_id = 0
         self._acks = AckTracker()
         self.subscribe(self._acks.on_event)
+
+    @property
+    def line_limit(self) -> int:
+        """The longest command line sent now, in bytes with CR LF."""
+        return self.limits.value
+
+    @line_limit.setter
+    def line_limit(self, limit: int) -> None:
+        self.limits.value = commands.check_line_limit(limit)
 
     # -- the module ------------------------------------------------------------------------
 
@@ -89,34 +122,67 @@ class M6311Client(ModuleConnection):
         await self.execute(commands.at(), timeout=timeout)
 
     async def wake(self, *, timeout: float | None = None) -> None:
-        """`AT`, and once more if it is answered with an error.
+        """`AT` until the module answers it cleanly, for up to `timeout` (`STARTUP_TIMEOUT`).
 
-        After a replug, a reboot, or bytes sent at another baud rate, the module's line buffer
-        may hold noise until a line end: the first `AT` reaches it as `<noise>AT` and gets
-        `ERROR`; the second one is clean.
+        A module that is still starting ignores commands (real drivers wait 15 s after power
+        on), so a silent `AT` is sent again. After a replug, a reboot, or bytes sent at another
+        baud rate, the module's line buffer may hold noise until a line end: the first `AT`
+        reaches it as `<noise>AT` and gets `ERROR`; the next one is clean.
+
+        Raises:
+            M6311TimeoutError: nothing answered within the time.
+            M6311CommandError: `AT` is refused however often it is sent.
         """
-        try:
-            await self.check_alive(timeout=timeout)
-        except M6311CommandError:
-            await self.check_alive(timeout=timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (STARTUP_TIMEOUT if timeout is None else timeout)
+        while True:
+            attempt = min(STARTUP_ATTEMPT, max(deadline - loop.time(), 0.1))
+            try:
+                # No probe between two of them: a late OK answers the next AT as well, and
+                # the line, still out of step, is brought back in step before the next command.
+                await self.execute(commands.at(), timeout=attempt, resync=False)
+            except M6311TimeoutError, M6311CommandError:
+                if loop.time() >= deadline:
+                    raise
+            else:
+                return
 
     async def identify(self, *, timeout: float | None = None) -> ModuleInfo:
         """Who answers: woken (`AT`), echo off (`ATE0`), its IMEI, what it stores (`AT+CIOT?`).
+
+        A module that is starting ignores commands for a while: `AT` is sent again for up to
+        `timeout` (`STARTUP_TIMEOUT`). Once it answers, the other steps are tried again for up to
+        `READY_PATIENCE` while the module may still be finishing its start; only then does a
+        module that answers `AT` but not the rest count as not an M6311.
 
         Raises:
             M6311TimeoutError, M6311CommandError: nothing (or nothing sensible) answered `AT`.
             NotAnM6311Error: it speaks AT, but not the OneNET commands as an M6311 does.
             M6311ConnectionError: the port went away.
         """
-        await self.wake(timeout=timeout)
-        try:
-            await self.disable_echo(timeout=timeout)
-            imei = await self.read_imei(timeout=timeout)
-            provisioning = await self._any_provisioning(timeout)
-        except (M6311CommandError, M6311ProtocolError, M6311TimeoutError) as err:
-            msg = f"the module on {self.url} answers AT, but not as an M6311: {err}"
-            raise NotAnM6311Error(msg) from err
-        return ModuleInfo(imei=imei, provisioning=provisioning)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (STARTUP_TIMEOUT if timeout is None else timeout)
+        await self.wake(timeout=deadline - loop.time())
+        ready_by = min(deadline, loop.time() + READY_PATIENCE)
+        while True:
+            try:
+                return await self._identity()
+            except (M6311CommandError, M6311ProtocolError, M6311TimeoutError) as err:
+                if loop.time() < ready_by:
+                    # A module that has just answered `AT` may still be starting: firmware
+                    # refuses its other commands until it is ready.
+                    _LOGGER.debug("The module is not ready yet (%s); asking again", err)
+                    await asyncio.sleep(STARTUP_ATTEMPT)
+                    await self.wake(timeout=max(deadline - loop.time(), STARTUP_ATTEMPT))
+                    continue
+                msg = f"the module on {self.url} answers AT, but not as an M6311: {err}"
+                raise NotAnM6311Error(msg) from err
+
+    async def _identity(self) -> ModuleInfo:
+        """Echo off (`ATE0`), the IMEI, and what the module stores (`AT+CIOT?`)."""
+        await self.disable_echo()
+        imei = await self.read_imei()
+        return ModuleInfo(imei=imei, provisioning=await self._any_provisioning(None))
 
     async def _any_provisioning(self, timeout: float | None) -> Provisioning:
         """AT+CIOT?, also from a module whose dialect drops error codes (plain `ERROR`).
@@ -193,11 +259,13 @@ class M6311Client(ModuleConnection):
 
     async def read_device_id(self, *, timeout: float | None = None) -> str:
         """`AT+CIOTID?`: the stored device ID."""
-        return read_value(await self.execute(commands.device_id_query(), timeout=timeout))
+        command = commands.device_id_query()
+        return read_value(await self.execute(command, timeout=timeout), command.name)
 
     async def read_device_key(self, *, timeout: float | None = None) -> str:
         """`AT+CIOTKEY?`: the stored device APIKEY (a secret: never log it)."""
-        return read_value(await self.execute(commands.device_key_query(), timeout=timeout))
+        command = commands.device_key_query()
+        return read_value(await self.execute(command, timeout=timeout), command.name)
 
     async def clear_device_id(self, *, timeout: float | None = None) -> None:
         """`AT+CIOTIDC`: delete the stored device ID, and with it the device key."""
@@ -214,22 +282,52 @@ class M6311Client(ModuleConnection):
 
         AT+CIOTCONNECTPARA for the mode (modes 1 and 2 are forgotten at every reboot, so they
         are set each time), AT+CIOTQUIT of a login left from before (while up, the module
-        refuses a new one, and the old one may have other settings), AT+CIOTSTART, and
-        AT+CIOTSTATUS to see it up.
+        refuses a new one, and the old one may have other settings), AT+CIOTSTART, and then
+        the login confirmed (`_confirm_login`).
 
         Raises:
-            LoginRefusedError: -109 while the module has a signal: the credentials.
-            LoginUnreachableError: -109 without a signal: the network, not the credentials.
+            LoginRefusedError: the module refused it (-109, `CONNECT FAIL`) with a signal: the
+                credentials.
+            LoginUnreachableError: refused without a signal: the network, not the credentials.
+            LoginUnconfirmedError: accepted, but never reported up: slow, not refused.
             M6311Error: any other failure (no stored device in mode 0: -103, -104, ...).
         """
         await self.prepare_one_shot(settings)
+        reported: asyncio.Future[Connected | ConnectFailed] = (
+            asyncio.get_running_loop().create_future()
+        )
+        # Listening before AT+CIOTSTART goes out: its CONNECT may come with its OK.
+        unsubscribe = self.subscribe(functools.partial(_note_login_report, reported))
         try:
             await self.start(encrypt=settings.encrypt)
-            if await self.read_status() is not LinkStatus.UP:
-                msg = "CIOTSTART"
-                raise DeviceConnectError(msg)  # noqa: TRY301  # classified below
+            await self._confirm_login(reported)
         except DeviceConnectError as err:
             raise await self._classify_refusal(err) from err
+        finally:
+            unsubscribe()
+            reported.cancel()
+
+    async def _confirm_login(self, reported: asyncio.Future[Connected | ConnectFailed]) -> None:
+        """Wait until the login is up: `CONNECT OK`, or AT+CIOTSTATUS saying so.
+
+        The document's firmware is up when `OK` comes; newer firmware answers `OK` at once and
+        reports the login seconds later with `CONNECT OK` or `CONNECT FAIL` (docs/protocol.md,
+        evidence). Only a refusal the module states is one: a login still not up after
+        `LOGIN_CONFIRM_TIMEOUT` is slow, never wrong credentials.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + LOGIN_CONFIRM_TIMEOUT
+        while not reported.done():
+            if await self.read_status() is LinkStatus.UP:
+                return
+            left = deadline - loop.time()
+            if left <= 0:
+                raise LoginUnconfirmedError(LOGIN_CONFIRM_TIMEOUT)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(LOGIN_POLL_INTERVAL, left)):
+                    await asyncio.shield(reported)
+        if isinstance(reported.result(), ConnectFailed):
+            raise DeviceConnectError(commands.start(encrypt=False).name)
 
     async def prepare_one_shot(self, settings: LoginSettings) -> None:
         """Set the mode's parameters and close a login left from before, staying logged out.
@@ -243,13 +341,42 @@ class M6311Client(ModuleConnection):
                 await self.quit()
 
     async def _set_connect_params(self, settings: LoginSettings) -> None:
-        match settings.mode:
-            case ConnectMode.STORED_DEVICE:
-                await self.use_stored_device()
-            case ConnectMode.DEVICE_ID:
-                await self.use_device(settings.device_id, settings.master_key)
-            case _:  # ConnectMode.PROJECT_AUTH, the last of the three
-                await self.use_project(settings.project_id, settings.auth_key, settings.auth_value)
+        """The mode's parameters, in the document's commands or, refused, the M6311R's."""
+        try:
+            match settings.mode:
+                case ConnectMode.STORED_DEVICE:
+                    await self.use_stored_device()
+                case ConnectMode.DEVICE_ID:
+                    await self.use_device(settings.device_id, settings.master_key)
+                case _:  # ConnectMode.PROJECT_AUTH, the last of the three
+                    await self.use_project(
+                        settings.project_id, settings.auth_key, settings.auth_value
+                    )
+        except M6311CommandError as err:
+            if not refused_as_unknown(err):
+                raise
+            await self._use_newer_set(settings, err)
+
+    async def _use_newer_set(self, settings: LoginSettings, refusal: M6311CommandError) -> None:
+        """The M6311R's login by stored project and auth info, where the document's failed.
+
+        Newer firmware stores the project (AT+CIOTPROID) and the device's auth info
+        (AT+CIOTAUTHINFO) and logs in with them after a bare AT+CIOTCONNECTPARA=1
+        (docs/protocol.md, §14). Only mode 2 has such a counterpart: its auth_info value is
+        what the device is registered with. Any other refusal says what the module answered.
+
+        Raises:
+            ModeRefusedError: neither set is taken for this mode.
+        """
+        if settings.mode is not ConnectMode.PROJECT_AUTH:
+            raise ModeRefusedError(int(settings.mode), refusal.answer) from refusal
+        try:
+            await self.execute(commands.newer_project_id(settings.project_id))
+        except M6311CommandError as err:
+            raise ModeRefusedError(int(settings.mode), refusal.answer) from err
+        _LOGGER.info("The module takes the M6311R's login commands; using them for mode 2")
+        await self.execute(commands.newer_auth_info(settings.auth_value))
+        await self.execute(commands.connect_stored_project())
 
     async def _classify_refusal(self, error: DeviceConnectError) -> DeviceConnectError:
         """-109 stands for refused credentials and for no network alike: AT+CSQ tells which.
@@ -326,15 +453,36 @@ class M6311Client(ModuleConnection):
         """Send records with as few `AT+CIOTDAT` lines as fit; returns how many were sent.
 
         With `wait_ack` (and msg_id > 0) it returns only once the platform has acknowledged
-        every line with `SAVE succ!msg:<msg_id>`.
+        every line with `SAVE succ!msg:<msg_id>`. A line the module refuses for its length
+        lowers `line_limit`, and the records not sent yet go in shorter lines.
+
+        Raises:
+            M6311ValidationError: a record does not fit a line (also once the limit is lower).
         """
-        batches = commands.send_data_batches(msg_id, records, line_limit=self.line_limit)
-        expected = len(batches) if wait_ack and msg_id else 0
-        with self._acks.expect_saves(msg_id, expected) as waiters:
-            for command in batches:
-                await self.execute(command)
+        lines = commands.split_records(records, msg_id=msg_id, line_limit=self.line_limit)
+        acknowledged = wait_ack and msg_id > 0
+        with contextlib.ExitStack() as stack:
+            # One acknowledgement a line, all with the same message id: any waiter is as good
+            # as another, so lines added by a split only add waiters.
+            waiters = stack.enter_context(self._acks.expect_saves(msg_id, 0))
+            sent = 0
+            while sent < len(lines):
+                if acknowledged and len(waiters) < len(lines):
+                    more = len(lines) - len(waiters)
+                    waiters += stack.enter_context(self._acks.expect_saves(msg_id, more))
+                command = commands.send_data(msg_id, lines[sent], line_limit=self.line_limit)
+                try:
+                    await self._send_line(command)
+                except LineRefusedError:
+                    # The limit is lower now: what is left goes in shorter lines.
+                    rest = [record for line in lines[sent:] for record in line]
+                    lines[sent:] = commands.split_records(
+                        rest, msg_id=msg_id, line_limit=self.line_limit
+                    )
+                    continue
+                sent += 1
             await self._acks.wait(waiters, ack_timeout, "CIOTDAT: the data was")
-        return len(batches)
+        return len(lines)
 
     async def send_once(
         self,
@@ -348,10 +496,14 @@ class M6311Client(ModuleConnection):
         """`AT+CIOTSEND`: log in, send one line of records and log out, in one command.
 
         With `wait_ack` (and msg_id > 0) it returns once the platform acknowledged the line.
+
+        Raises:
+            LineRefusedError: the module refused the line for its length; `line_limit` is
+                lower now, and the caller may split the records again.
         """
         command = commands.send_once(encrypt, msg_id, records, line_limit=self.line_limit)
         with self._acks.expect_saves(msg_id, 1 if wait_ack and msg_id else 0) as waiters:
-            await self.execute(command)
+            await self._send_line(command)
             await self._acks.wait(waiters, ack_timeout, "CIOTSEND: the data was")
 
     async def send_file(  # noqa: PLR0913  # all but two are keyword-only options
@@ -375,8 +527,10 @@ class M6311Client(ModuleConnection):
         to each command. Returns the upload status the module reports with `+OK=` ("" when it
         reports none).
         """
-        chunk_size = commands.binary_chunk_capacity(self.line_limit)
-        await self.execute(commands.binary_header(msg_id, datastream, len(data)), timeout=timeout)
+        await self.execute(
+            commands.binary_header(msg_id, datastream, len(data), line_limit=self.line_limit),
+            timeout=timeout,
+        )
         expected = 1 if wait_ack and msg_id else 0
         loop = asyncio.get_running_loop()
         pinged_at = loop.time()
@@ -384,15 +538,53 @@ class M6311Client(ModuleConnection):
             self._acks.expect_saves(msg_id, expected) as saves,
             self._acks.expect_binary_over() as over,
         ):
-            for chunk in _chunked(data, chunk_size):
+            offset = 0
+            while offset < len(data):
                 if keepalive is not None and loop.time() - pinged_at >= keepalive:
                     await self.ping(timeout=timeout)
                     pinged_at = loop.time()
-                await self.execute(commands.binary_chunk(chunk), timeout=timeout)
+                offset += await self._send_chunk(data, offset, timeout)
             await _wait_optional(over, BINARY_OVER_TIMEOUT)
             status = (await self.execute(commands.binary_end(), timeout=timeout)).value or ""
             await self._acks.wait(saves, ack_timeout, "CIOTBINSEND: the file was")
         return status
+
+    async def _send_chunk(self, data: bytes, offset: int, timeout: float | None) -> int:
+        """One AT+CIOTBINSEND of as many bytes from `offset` as a line holds; how many went.
+
+        A chunk refused for its length goes nowhere: 0, and the next is sized anew.
+        """
+        chunk = data[offset : offset + commands.binary_chunk_capacity(self.line_limit)]
+        command = commands.binary_chunk(chunk, line_limit=self.line_limit)
+        try:
+            await self._send_line(command, timeout=timeout)
+        except LineRefusedError:
+            return 0
+        return len(chunk)
+
+    async def _send_line(self, command: Command, *, timeout: float | None = None) -> Response:
+        """A data line (CIOTDAT, CIOTSEND, CIOTBINSEND), whose refusal may teach the limit.
+
+        Raises:
+            LineRefusedError: refused for its length (see `line_limit.LineLimit.refused`).
+        """
+        size = len(command.encode())
+        try:
+            response = await self.execute(command, timeout=timeout)
+        except M6311CommandError as err:
+            if (refusal := self.limits.refused(size, err)) is not None:
+                raise refusal from err
+            raise
+        self.limits.accepted(size)
+        return response
+
+
+def _note_login_report(
+    reported: asyncio.Future[Connected | ConnectFailed], event: ModuleEvent
+) -> None:
+    """The first `CONNECT OK` / `CONNECT FAIL` after AT+CIOTSTART settles the login."""
+    if isinstance(event, Connected | ConnectFailed) and not reported.done():
+        reported.set_result(event)
 
 
 def _ping_succeeded(command: Command, response: Response) -> bool:
@@ -402,11 +594,6 @@ def _ping_succeeded(command: Command, response: Response) -> bool:
         if line.casefold().startswith(prefixes):
             return line.split(":", 1)[1].strip().casefold() == "ok"
     return True
-
-
-def _chunked(data: bytes, size: int) -> Iterable[bytes]:
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
 
 
 async def _wait_optional(future: asyncio.Future[None], seconds: float) -> None:

@@ -8,13 +8,15 @@ either goes out whole and valid or not at all.
 Rules decided here where the module's document is silent:
 
 - Line length: the document gives no limit, so one is configurable (`line_limit`, in bytes,
-  counting the final CR LF; default `DEFAULT_LINE_LIMIT`). Longer lines are refused, and
+  counting the final CR LF; default `DEFAULT_LINE_LIMIT`, from the M6312's manual, and lowered
+  when a module refuses a line for its length: `line_limit.py`). Longer lines are refused, and
   `split_records` / `send_data_batches` spread records over as few AT+CIOTDAT lines as fit.
 - IDs and keys (master APIKEY, device ID, project ID, auth_info key and value): printable
   ASCII without space, `"` or `,`, because they are written inside quotes or between commas
   and no escape exists. Real OneNET IDs are digits and keys base64 text, both of that shape.
-- Quoting follows the document's format lines: CIOTMKEY, CIOTBINSET and CIOTBINSEND unquoted,
-  CIOTDAT, CIOTSEND data and CIOTCONNECTPARA strings quoted, as in the document's examples.
+- Quoting follows the document's format lines: CIOTBINSET and CIOTBINSEND unquoted, CIOTDAT,
+  CIOTSEND data and CIOTCONNECTPARA strings quoted, as in the document's examples; CIOTMKEY
+  quoted, as the document's example and real firmware have it (its format line is bare).
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from .records import Record, check_datastream, encode_record
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-DEFAULT_LINE_LIMIT = 1024
-"""Longest command line sent, in bytes with its CR LF; the document states no limit."""
+DEFAULT_LINE_LIMIT = 256
+"""Longest command line sent at first, in bytes with its CR LF. The document states no limit;
+the sibling M6312's AT manual gives 256 bytes a line, terminator included (docs/protocol.md,
+§13). A module that takes less teaches it (`line_limit.LineLimit`)."""
 MIN_LINE_LIMIT = 64
 """Smallest allowed `line_limit`: below it not even one short record or hex byte would fit."""
 MAX_LINE_LIMIT = 8192
@@ -95,6 +99,17 @@ class Command:
     secret_answer: bool = False
     """The answer is a secret nobody registered (AT+CIOTKEY? prints the device key): the
     serial trace records its length only."""
+    claims: tuple[str, ...] = ()
+    """Network reports starting with one of these (any case) are this query's answer, not
+    events (`AT+CREG?` claims `+CREG:`); every other report is an event, never a value."""
+    reports_login: bool = False
+    """`CONNECT OK` answers this command as its final would, and `CONNECT FAIL` refuses it:
+    firmware that reports its login prints them instead of, or after, `OK` (AT+CIOTSTART)."""
+
+    def claim(self, text: str) -> bool:
+        """Whether a report line is this command's answer (see `claims`)."""
+        folded = text.casefold()
+        return any(folded.startswith(prefix.casefold()) for prefix in self.claims)
 
     def encode(self) -> bytes:
         """Return the bytes to write: the line (UTF-8) and CR LF."""
@@ -105,7 +120,8 @@ def _simple(name: str, line: str, timeout: float = DEFAULT_TIMEOUT) -> Command:
     return Command(name=name, line=line, timeout=timeout, redacted_line=line)
 
 
-def _check_line_limit(line_limit: object) -> int:
+def check_line_limit(line_limit: object) -> int:
+    """`line_limit` if it is a whole number of bytes within the allowed range."""
     if (
         isinstance(line_limit, bool)
         or not isinstance(line_limit, int)
@@ -218,19 +234,22 @@ def master_key_query() -> Command:
 
 
 def set_master_key(key: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
-    """`AT+CIOTMKEY=<key>`: store the master APIKEY, unquoted as the document's format line has it.
+    """`AT+CIOTMKEY="<key>"`: store the master APIKEY, quoted.
 
-    The module deletes the device ID and key it made with a previous master key.
+    The document's format line writes it bare, but its own example (§4.2.1) and every driver
+    of real modules of this family quote it, and newer firmware refuses it bare (see
+    docs/protocol.md, evidence); firmware that takes it bare takes it quoted too. The module
+    deletes the device ID and key it made with a previous master key.
     """
     _check_token("the master APIKEY", key)
     command = Command(
         name="CIOTMKEY",
-        line=f"AT+CIOTMKEY={key}",
+        line=f'AT+CIOTMKEY="{key}"',
         timeout=DEFAULT_TIMEOUT,
-        redacted_line=f"AT+CIOTMKEY={REDACTED}",
+        redacted_line=f'AT+CIOTMKEY="{REDACTED}"',
         secrets=(key,),
     )
-    return _check_length(command, _check_line_limit(line_limit))
+    return _check_length(command, check_line_limit(line_limit))
 
 
 def init_device() -> Command:
@@ -278,7 +297,14 @@ def status() -> Command:
 def start(encrypt: bool) -> Command:  # noqa: FBT001  # the contract's signature
     """`AT+CIOTSTART=0|1`: open the EDP link and log in, encrypted or not."""
     flag = int(_check_bool("encrypt", encrypt))
-    return _simple("CIOTSTART", f"AT+CIOTSTART={flag}", START_TIMEOUT)
+    line = f"AT+CIOTSTART={flag}"
+    return Command(
+        name="CIOTSTART",
+        line=line,
+        timeout=START_TIMEOUT,
+        redacted_line=line,
+        reports_login=True,
+    )
 
 
 def send_data(
@@ -297,7 +323,7 @@ def send_data(
     line = f'{_DATA_PREFIX}{msg_id},{len(records)},"{data}"'
     return _check_length(
         Command(name="CIOTDAT", line=line, timeout=DATA_TIMEOUT, redacted_line=line),
-        _check_line_limit(line_limit),
+        check_line_limit(line_limit),
     )
 
 
@@ -325,7 +351,7 @@ def split_records(
     # gi+1..o(i+1) is part of the run oi+1..o(i+1), which fits, so it fits too and greedy's
     # line i+1 reaches at least o(i+1). So greedy reaches the last record within k lines.
     _check_int("msg_id", msg_id, 0, SEND_ONCE_MSG_ID_MAX if one_shot else MSG_ID_MAX)
-    limit = _check_line_limit(line_limit)
+    limit = check_line_limit(line_limit)
     # `<prefix><msg_id>,` + `<num>,"` + data + `"` + CR LF, data = records joined by `;`.
     prefix = _SEND_ONCE_PREFIX if one_shot else _DATA_PREFIX
     fixed = len(f'{prefix}{msg_id},,""') + len(_LINE_END)
@@ -388,13 +414,13 @@ def binary_header(
     line = f"AT+CIOTBINSET={msg_id},{datastream},{total_length}"
     return _check_length(
         Command(name="CIOTBINSET", line=line, timeout=DEFAULT_TIMEOUT, redacted_line=line),
-        _check_line_limit(line_limit),
+        check_line_limit(line_limit),
     )
 
 
 def binary_chunk_capacity(line_limit: int = DEFAULT_LINE_LIMIT) -> int:
     """The most bytes one AT+CIOTBINSEND line of at most `line_limit` bytes can carry."""
-    limit = _check_line_limit(line_limit)
+    limit = check_line_limit(line_limit)
     overhead = len(_BINSEND_PREFIX) + len(",") + len(_LINE_END)
     size = (limit - overhead) // 2  # two hex digits a byte; the length digits cost more
     while overhead + len(str(size)) + 2 * size > limit:
@@ -421,7 +447,7 @@ def binary_chunk(
     line = f"{_BINSEND_PREFIX}{len(data)},{data.hex().upper()}"
     return _check_length(
         Command(name="CIOTBINSEND", line=line, timeout=BINARY_CHUNK_TIMEOUT, redacted_line=line),
-        _check_line_limit(line_limit),
+        check_line_limit(line_limit),
     )
 
 
@@ -454,7 +480,7 @@ def send_once(
     line = f'AT+CIOTSEND={flag},{msg_id},{len(records)},"{data}"'
     return _check_length(
         Command(name="CIOTSEND", line=line, timeout=SEND_ONCE_TIMEOUT, redacted_line=line),
-        _check_line_limit(line_limit),
+        check_line_limit(line_limit),
     )
 
 
@@ -491,7 +517,7 @@ def connect_device(
         redacted_line=f'{prefix}"{REDACTED}"',
         secrets=(master_key,),
     )
-    return _check_length(command, _check_line_limit(line_limit))
+    return _check_length(command, check_line_limit(line_limit))
 
 
 def connect_project(
@@ -513,7 +539,37 @@ def connect_project(
         redacted_line=f'{prefix}"{REDACTED}"',
         secrets=(auth_value,),
     )
-    return _check_length(command, _check_line_limit(line_limit))
+    return _check_length(command, check_line_limit(line_limit))
+
+
+def newer_project_id(project_id: str) -> Command:
+    """`AT+CIOTPROID=<project>`: the M6311R's way to store the project ID (unquoted)."""
+    if not (project_id.isascii() and project_id.isdecimal()):
+        msg = "the project ID must be digits"
+        raise M6311ValidationError(
+            msg, reason=Reason.PARAMETER_INVALID, placeholders={"parameter": "project ID"}
+        )
+    return _simple("CIOTPROID", f"AT+CIOTPROID={project_id}")
+
+
+def newer_auth_info(auth_info: str) -> Command:
+    """`AT+CIOTAUTHINFO="<auth info>"`: the M6311R's way to store the device's auth_info."""
+    _check_token("the auth_info value", auth_info)
+    return Command(
+        name="CIOTAUTHINFO",
+        line=f'AT+CIOTAUTHINFO="{auth_info}"',
+        timeout=DEFAULT_TIMEOUT,
+        redacted_line=f'AT+CIOTAUTHINFO="{REDACTED}"',
+        secrets=(auth_info,),
+    )
+
+
+def connect_stored_project() -> Command:
+    """`AT+CIOTCONNECTPARA=1` without parameters: the M6311R's login by what it stores.
+
+    That is the project ID and the auth_info of AT+CIOTPROID and AT+CIOTAUTHINFO.
+    """
+    return _simple("CIOTCONNECTPARA", "AT+CIOTCONNECTPARA=1")
 
 
 _RAW_PATTERN = re.compile(r"AT(?:\+?(?P<name>[A-Z][A-Z0-9]*)\??)?(?P<rest>.*)", re.IGNORECASE)
@@ -563,4 +619,4 @@ def raw(line: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
         secrets=tuple(secret for secret in secrets if secret),
         secret_answer=name in _SECRET_ANSWERS,
     )
-    return _check_length(command, _check_line_limit(line_limit))
+    return _check_length(command, check_line_limit(line_limit))

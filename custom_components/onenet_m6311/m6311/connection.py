@@ -21,8 +21,13 @@ Which answer is whose. Nothing on the line names the command an answer belongs t
   `+CIOTSTATUS: 1`); some print a final result after it, some do not. The line answers the
   command, and a final result within `ANSWER_LINGER` after it is part of the same answer; when
   none came by then, one may still come, so the line counts as out of step (a probe first).
-- A final result without its line end counts once the line is quiet for `IDLE_FLUSH`, and a
-  cloud command's payload never runs across an answer (see `responses.LineDecoder`).
+- A final result without its line end counts once the line is quiet long enough (see
+  `responses.LineDecoder.quiet_needed`), and a cloud command's payload is read by its declared
+  length (see `responses.LineDecoder`).
+- Network reports (`+CREG: 1`, `+CTZV: ...`, `Call Ready`) come whenever the network changes,
+  also between an answer's lines: they are events, never part of an answer, unless the
+  command in flight is their query (`Command.claims`). `CONNECT OK` / `CONNECT FAIL` answer
+  a command that reports its login (`Command.reports_login`) and are events otherwise.
 
 What the link costs. The connection counts the bytes it writes and reads, exactly, and
 estimates from each command the module carried out what it cost on the cellular link
@@ -44,15 +49,16 @@ import serialx
 from . import commands
 from .data_usage import DataUsageMeter
 from .errors import (
+    DeviceConnectError,
     M6311CommandError,
     M6311ConnectionError,
     M6311TimeoutError,
     Reason,
     error_for_code,
 )
-from .models import ConnectionLost, ModuleEvent
+from .models import Connected, ConnectFailed, ConnectionLost, ModuleEvent, NetworkReport
 from .redaction import SECRETS, install_log_filter
-from .responses import Final, Info, LineDecoder, Response
+from .responses import IMEI_LINE, Final, Info, LineDecoder, Response
 from .trace import SerialTrace
 
 if TYPE_CHECKING:
@@ -73,8 +79,6 @@ RESYNC_ATTEMPTS = 3
 """Probes tried before a command fails because the module is not in step."""
 ANSWER_LINGER = 0.3
 """After a dialect's information answer, how long a final result may still belong to it."""
-IDLE_FLUSH = 0.2
-"""Seconds of silence after which a final result without its line end counts."""
 READ_SIZE = 4096
 
 type EventCallback = Callable[[ModuleEvent], None]
@@ -128,7 +132,7 @@ class _Probe:
 
 _PROBES = (
     _Probe(commands.signal(), re.compile(r"\s*\+CSQ *:", re.IGNORECASE)),
-    _Probe(commands.imei(), re.compile(r'\s*(?:\+CGSN *: *)?"?[0-9]{14,17}"?\s*\Z', re.IGNORECASE)),
+    _Probe(commands.imei(), re.compile(rf"\s*(?:{IMEI_LINE.pattern})\s*\Z", re.IGNORECASE)),
 )
 
 
@@ -260,13 +264,18 @@ class ModuleConnection:
 
         return unsubscribe
 
-    async def execute(self, command: Command, *, timeout: float | None = None) -> Response:
+    async def execute(
+        self, command: Command, *, timeout: float | None = None, resync: bool = True
+    ) -> Response:
         """Send one command and return its answer; module errors raise their exception.
 
-        `timeout` replaces the command's own (seconds until its final result).
+        `timeout` replaces the command's own (seconds until its final result). With `resync`
+        False the command goes out even while the line is out of step, which stays so: only
+        for a command sent again and again whose answers are all alike (`AT` while a module
+        starts), so that a late one may answer a later one.
         """
         async with self._lock:
-            if self._out_of_step is not None:
+            if resync and self._out_of_step is not None:
                 await self._resync()
             return await self._exchange(command, timeout=timeout)
 
@@ -283,8 +292,8 @@ class ModuleConnection:
                 for item in self._decoder.feed(data):
                     self._dispatch(item)
                 self._counters_changed()
-                if self._decoder.waiting:
-                    self._idle = loop.call_later(IDLE_FLUSH, self._on_idle)
+                if (quiet := self._decoder.quiet_needed()) is not None:
+                    self._idle = loop.call_later(quiet, self._on_idle)
         except (OSError, serialx.SerialException) as err:
             reason = f"the port failed: {err}"
         self._cancel_idle()
@@ -299,6 +308,7 @@ class ModuleConnection:
         self._idle = None
         for item in self._decoder.flush_idle():
             self._dispatch(item)
+        self._counters_changed()
 
     def _cancel_idle(self) -> None:
         if self._idle is not None:
@@ -310,8 +320,43 @@ class ModuleConnection:
             self._on_final(item)
         elif isinstance(item, Info):
             self._on_info(item.text)
+        elif isinstance(item, NetworkReport) and self._claimed(item):
+            self._on_info(item.text)  # the query's own answer (AT+CREG? and +CREG: 0,1)
         else:
+            if isinstance(item, Connected | ConnectFailed):
+                self._on_login_report(item)
             self._notify(item)
+
+    def _active(self) -> _Pending | None:
+        """The command in flight, if it still waits for its answer (not a probe's prelude)."""
+        pending = self._pending
+        if pending is None or pending.future.done():
+            return None
+        if pending.marker is not None and not pending.marker_seen:
+            return None
+        return pending
+
+    def _claimed(self, report: NetworkReport) -> bool:
+        pending = self._active()
+        return pending is not None and pending.command.claim(report.text)
+
+    def _on_login_report(self, report: Connected | ConnectFailed) -> None:
+        """A login command's report: `CONNECT FAIL` refuses it, `CONNECT OK` answers it.
+
+        `CONNECT OK` counts as a dialect's information answer does: a final right after it
+        belongs to it.
+        """
+        pending = self._active()
+        if pending is None or not pending.command.reports_login:
+            return
+        if isinstance(report, ConnectFailed):
+            pending.cancel_linger()
+            pending.future.set_exception(DeviceConnectError(pending.command.name))
+            return
+        pending.lines.append(report.text)
+        if pending.linger is None:
+            loop = asyncio.get_running_loop()
+            pending.linger = loop.call_later(ANSWER_LINGER, self._end_on_information, pending)
 
     def _on_final(self, final: Final) -> None:
         pending = self._pending
@@ -328,7 +373,9 @@ class ModuleConnection:
         if final.ok:
             pending.future.set_result(Response(lines=tuple(pending.lines), value=final.value))
         else:
-            pending.future.set_exception(error_for_code(pending.command.name, final.code))
+            error = error_for_code(pending.command.name, final.code)
+            error.answer = final.raw.strip()  # a refusal's own words: never a secret
+            pending.future.set_exception(error)
 
     def _on_info(self, text: str) -> None:
         pending = self._pending

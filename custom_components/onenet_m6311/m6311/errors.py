@@ -35,10 +35,13 @@ class Reason(StrEnum):
     RECORDS_EMPTY = "records_empty"
     RECORD_TOO_LONG = "record_too_long"
     LINE_TOO_LONG = "line_too_long"
+    LINE_REFUSED = "line_refused"
+    MODE_REFUSED = "mode_refused"
     PARAMETER_INVALID = "parameter_invalid"
     AT_COMMAND_INVALID = "at_command_invalid"
     # Time-outs.
     NO_ANSWER = "no_answer"
+    LOGIN_UNCONFIRMED = "login_unconfirmed"
     NOT_ACKNOWLEDGED = "not_acknowledged"
     OUT_OF_STEP = "out_of_step"
     # Anything else.
@@ -68,6 +71,23 @@ class M6311TimeoutError(M6311Error):
     """The module gave no final answer to a command in time (or no acknowledgement)."""
 
 
+class LoginUnconfirmedError(M6311TimeoutError):
+    """The module took the login (`OK`) but did not report it up in time.
+
+    A slow network or platform, never a refusal: it does not count toward asking for new
+    credentials.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        """Say how long the login was waited for."""
+        super().__init__(
+            f"CIOTSTART: the module accepted the login but did not report it up within"
+            f" {seconds:g} s",
+            reason=Reason.LOGIN_UNCONFIRMED,
+            placeholders={"seconds": f"{seconds:g}"},
+        )
+
+
 class M6311ValidationError(M6311Error, ValueError):
     """A command's parameters break the module's rules; nothing was sent."""
 
@@ -85,6 +105,9 @@ class M6311CommandError(M6311Error):
 
     code: ClassVar[int | None] = None
     meaning: ClassVar[str] = "the module reported an error"
+
+    answer: str | None = None
+    """The final line the module printed (`ERROR`, `+ERR=-108`), when it printed one."""
 
     def __init__(self, command: str, code: int | None = None) -> None:
         """Describe the failed command by its name (for example `CIOTSTART`)."""
@@ -223,3 +246,27 @@ def error_for_code(command: str, code: int | None) -> M6311CommandError:
     if code is None:
         return M6311CommandError(command)
     return ERRORS_BY_CODE.get(code, M6311CommandError)(command, code)
+
+
+class ModeRefusedError(M6311CommandError):
+    """The module takes neither the document's nor the M6311R's parameters of a login mode."""
+
+    def __init__(self, mode: int, answer: str | None) -> None:
+        """Say which mode, and what the module answered instead of `OK`."""
+        super().__init__("CIOTCONNECTPARA")
+        said = answer or "nothing"
+        self.args = (
+            f"CIOTCONNECTPARA: the module does not take login mode {mode}; it answered {said}",
+        )
+        self.reason = Reason.MODE_REFUSED
+        self.placeholders = {"mode": str(mode), "answer": said}
+        self.answer = answer
+
+
+def refused_as_unknown(error: M6311CommandError) -> bool:
+    """A parameter error (-108) or a bare error without a code.
+
+    That is how firmware refuses a form of a command it does not take: a line too long, a
+    dialect's parameters.
+    """
+    return isinstance(error, ParameterError) or error.error_code is None

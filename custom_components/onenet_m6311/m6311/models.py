@@ -112,9 +112,38 @@ class BinarySendOver:
 
 @dataclass(frozen=True, slots=True)
 class Connected:
-    """`CONNECT` / `CONNECT OK`: printed by some firmwares when the platform link opens."""
+    """`CONNECT` / `CONNECT OK`: the platform link is open (firmware that reports its login).
+
+    Newer firmware answers `AT+CIOTSTART` with `OK` at once and prints this when the login
+    is done, seconds later; some print it instead of `OK` (docs/protocol.md, evidence).
+    """
 
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectFailed:
+    """`CONNECT FAIL`: the module says the login it reported with `OK` did not succeed."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkReport:
+    """A report the module prints whenever its network changes, never an answer's value.
+
+    Registration (`+CREG: 1`, `+CGREG: 0,1`, `+CEREG: 1`), time zone (`+CTZV: ...`), SIM state
+    (`+CPIN: READY`) and start-up notices (`Call Ready`, `SMS Ready`). A query of the same
+    family (`AT+CREG?`) takes the line as its answer instead.
+    """
+
+    kind: str
+    """What it reports: the prefix without `+` and colon (`CREG`, `CTZV`, `CPIN`), or the
+    notice itself (`Call Ready`)."""
+    value: str
+    """What follows the colon (`1`, `0,1`, `READY`), empty for a notice."""
+    text: str
+    """The line as printed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,5 +160,14 @@ class ConnectionLost:
     reason: str
 
 
-type ModuleEvent = CloudCommand | SaveAck | BinarySendOver | Connected | ModuleBoot | ConnectionLost
+type ModuleEvent = (
+    CloudCommand
+    | SaveAck
+    | BinarySendOver
+    | Connected
+    | ConnectFailed
+    | NetworkReport
+    | ModuleBoot
+    | ConnectionLost
+)
 """Everything the client passes to its subscribers."""

@@ -16,8 +16,11 @@ Final results (end the pending command)
 Unsolicited lines (events, whatever command is pending)
     `+IOTCMD=<len>,<data>`, `+IOTCMD:<len>,<data>`, `+CIOTCMD:<len>,<data>` (either separator,
     spaces around it tolerated) become `CloudCommand`; `SAVE succ!msg:<id>` `SaveAck`;
-    `BIN SEND OVER!` `BinarySendOver`; `CONNECT` / `CONNECT OK` `Connected`; `RDY` and
-    `+PBREADY` `ModuleBoot`.
+    `BIN SEND OVER!` `BinarySendOver`; `CONNECT` / `CONNECT OK` `Connected`; `CONNECT FAIL`
+    `ConnectFailed`; `RDY` and `+PBREADY` `ModuleBoot`; the network reports real firmware
+    prints whenever its network changes (`+CREG:`, `+CGREG:`, `+CEREG:`, `+CTZV:`, `+CTZE:`,
+    `+CPIN:`, `Call Ready`, `SMS Ready`) `NetworkReport`: never a value of the command in
+    flight, unless that command is the query of the same family (`Command.claims`).
 
 Everything else is an information line (`Info`): IMEI digits, `+CSQ: 20,99`, firmware text,
 echoes of commands, and the dialects' answers `CIOTSTATUS:device_up`, `+CIOTSTATUS: 1`,
@@ -36,8 +39,10 @@ from .models import (
     BinarySendOver,
     CloudCommand,
     Connected,
+    ConnectFailed,
     LinkStatus,
     ModuleBoot,
+    NetworkReport,
     SaveAck,
     SignalQuality,
 )
@@ -69,11 +74,22 @@ class Info:
     text: str
 
 
-type DecodedItem = Final | Info | CloudCommand | SaveAck | BinarySendOver | Connected | ModuleBoot
+type ModuleLineEvent = (
+    CloudCommand | SaveAck | BinarySendOver | Connected | ConnectFailed | NetworkReport | ModuleBoot
+)
+"""The unsolicited events a line can carry."""
+
+type DecodedItem = Final | Info | ModuleLineEvent
 """What `LineDecoder.feed` yields."""
 
-type ModuleLineEvent = CloudCommand | SaveAck | BinarySendOver | Connected | ModuleBoot
-"""The unsolicited events a line can carry."""
+FINAL_QUIET = 0.2
+"""Seconds of silence after which a final result without its line end counts, when nothing
+can follow it (`OK`, `+OK`, `ERROR`, `+OK PING succ!`: the document writes the last one bare)."""
+TRANSPORT_PATIENCE = 2.0
+"""Seconds of silence after which bytes that may still grow are decided anyway: a cloud
+command's payload short of its declared length, a value-bearing final (`+OK=12` may become
+`+OK=1234`) without its line end. A `socket://` or `esphome://` port crosses Wi-Fi, which
+pauses a stream for tenths of a second; a module's own UART does not pause inside a line."""
 
 _OK_PATTERN = re.compile(r"\+OK(?:(=)(.*)|( )(.*))?", re.IGNORECASE | re.DOTALL)
 _ERR_PATTERN = re.compile(r"\+ERR(?:\s*[=:]\s*(.*))?", re.IGNORECASE | re.DOTALL)
@@ -86,6 +102,11 @@ _COMMAND_HEADER = re.compile(rb"\+C?IOTCMD *[=:] *([0-9]{1,12}) *,", re.IGNORECA
 _SAVE_PATTERN = re.compile(r"SAVE +succ! *msg *: *([0-9]{1,9})", re.IGNORECASE)
 _BIN_OVER_PATTERN = re.compile(r"BIN +SEND +OVER!?", re.IGNORECASE)
 _CONNECT_PATTERN = re.compile(r"CONNECT(?: +OK)?", re.IGNORECASE)
+_CONNECT_FAIL_PATTERN = re.compile(r"CONNECT +FAIL(?:ED)?", re.IGNORECASE)
+_REPORT_PATTERN = re.compile(r"\+(C?E?G?REG|CTZ[VE]|CPIN) *: *(.*)", re.IGNORECASE | re.DOTALL)
+_NOTICE_PATTERN = re.compile(r"(?:CALL|SMS) +READY", re.IGNORECASE)
+_CLOSED_FINALS = frozenset({"OK", "+OK", "ERROR", "+ERR", "+OK PING SUCC!"})
+"""Finals nothing can be added to: they count after `FINAL_QUIET` without their line end."""
 _BOOT_PATTERN = re.compile(r"RDY|\+PBREADY", re.IGNORECASE)
 _LINE_END = re.compile(rb"[\r\n]")
 
@@ -124,14 +145,35 @@ def parse_event(line: str) -> ModuleLineEvent | None:
     if match := _COMMAND_PATTERN.fullmatch(line.lstrip()):
         return CloudCommand(match[2].encode())
     text = line.strip()
+    return _transfer_event(text) or _link_event(text) or _network_report(text)
+
+
+def _transfer_event(text: str) -> SaveAck | BinarySendOver | None:
+    """What the platform did with data: stored it, or took a whole file."""
     if match := _SAVE_PATTERN.fullmatch(text):
         return SaveAck(int(match[1]))
     if _BIN_OVER_PATTERN.fullmatch(text):
         return BinarySendOver()
+    return None
+
+
+def _link_event(text: str) -> Connected | ConnectFailed | ModuleBoot | None:
+    """The platform login reported, or the module (re)started."""
     if _CONNECT_PATTERN.fullmatch(text):
         return Connected(text)
+    if _CONNECT_FAIL_PATTERN.fullmatch(text):
+        return ConnectFailed(text)
     if _BOOT_PATTERN.fullmatch(text):
         return ModuleBoot(text)
+    return None
+
+
+def _network_report(text: str) -> NetworkReport | None:
+    """Registration, time zone, SIM state, or a start-up notice."""
+    if match := _REPORT_PATTERN.fullmatch(text):
+        return NetworkReport(kind=match[1].upper(), value=match[2].strip(), text=text)
+    if _NOTICE_PATTERN.fullmatch(text):
+        return NetworkReport(kind=" ".join(text.split()), value="", text=text)
     return None
 
 
@@ -153,20 +195,23 @@ class LineDecoder:
     as the 0xFF a module prints while it powers up) is dropped, so it cannot hide an answer.
 
     A cloud command `+IOTCMD=<len>,` (and its dialects) is followed by `len` bytes of payload,
-    whatever they hold (CR, LF, commas, quotes, any bytes): they are cut by count, the command
-    is told as soon as they are all there, and the line end after them is consumed. Firmwares
-    get the count wrong, so a payload never runs across the module's next answer:
+    whatever they hold (CR, LF, commas, quotes, text that looks like `+OK` or `+ERR=-108`, any
+    bytes): the declared length is the truth, as the real M6311R driver reads it (copy exactly
+    `len` bytes after the comma; docs/protocol.md, evidence). The command is told as soon as
+    they are all there, and the line end after them is consumed. Only the bytes can prove the
+    count wrong:
 
-    - line ends inside the payload followed by a line that is a final result or an event
-      (`+OK...`, `OK`, `+ERR...`, `ERROR`, `+IOTCMD...`, `SAVE succ...`, `RDY`, ...), or the
-      information answer of a command the client sends while commands may arrive (`+CSQ:`,
-      `+CIOTPING:`, `+CIOTSTATUS:`), end the payload where they begin (they frame the
-      answer; they are not data): it is told with `truncated=True`, and that line is read as
-      what it is;
     - a payload that ends with a line end which the next byte does not follow with another is
       one whose count included its line end: told without it, and the next line is read;
-    - a payload still short when the line goes quiet (`flush_idle`) is told as it is, with
-      `truncated=True`.
+    - a payload not followed by a line end, with a final result, an event or an information
+      answer (below) on a line that starts inside it, was over-counted: it ends where that
+      line begins, told with `truncated=True`, and the line is read as what it is;
+    - a payload still short after `TRANSPORT_PATIENCE` of silence (a network port pauses, so a
+      shorter silence proves nothing) was over-counted: if a line inside it is a final
+      result, an event or the information answer of a command sent while commands may arrive
+      (`+CSQ:`, `+CIOTPING:`, `+CIOTSTATUS:`), the payload ends where that line begins and
+      the line is read as what it is (the module's answer was waiting behind the count);
+      otherwise all that came is the payload. Either way it is told with `truncated=True`.
 
     If the payload is followed by something else than a line end (a module that counted
     characters rather than bytes, say), the rest of that line is told as an `Info`, never as a
@@ -174,7 +219,9 @@ class LineDecoder:
 
     A line without its line end is held until more bytes come; when the line goes quiet
     instead, `flush_idle` tells it if it is a final result or an event (the document writes
-    `+OK PING succ!` with no line end), and keeps holding anything else.
+    `+OK PING succ!` with no line end), and keeps holding anything else. `quiet_needed` says
+    how much silence that takes: `FINAL_QUIET` for a final nothing can be added to,
+    `TRANSPORT_PATIENCE` for anything that may still grow.
 
     Memory is bounded, and what `feed` yields does not depend on how the stream is split:
 
@@ -195,6 +242,26 @@ class LineDecoder:
     def waiting(self) -> bool:
         """Whether bytes are held for a line (or a payload) not complete yet."""
         return bool(self._buffer)
+
+    def quiet_needed(self) -> float | None:
+        """Seconds of silence after which `flush_idle` may decide what is held (None: never).
+
+        A final nothing can be added to needs `FINAL_QUIET`; a payload short of its count, or
+        a line that may yet become a final or an event, `TRANSPORT_PATIENCE`; other text waits
+        for its line end however long it takes.
+        """
+        if not self._buffer or self._discarding:
+            return None
+        if _COMMAND_HEADER.match(self._buffer) and not self._info_only:
+            return TRANSPORT_PATIENCE
+        held = _decode(self._buffer).strip()
+        if self._info_only or "\r" in held or "\n" in held:
+            return None
+        if held.upper() in _CLOSED_FINALS or _CONNECT_PATTERN.fullmatch(held):
+            return FINAL_QUIET
+        if _may_start(held.upper().encode(), _ANSWER_STARTS):
+            return TRANSPORT_PATIENCE
+        return None
 
     def reset(self) -> None:
         """Forget any partial line (after the port reopens, say)."""
@@ -248,32 +315,36 @@ class LineDecoder:
     ) -> int | None:
         """A cloud command's payload from `start`, declared to end at `stop`."""
         buffer = self._buffer
-        cut = _answer_inside(buffer, start, stop, idle=idle)
-        if cut == _UNDECIDED:
-            return None
-        if cut is not None:
-            items.append(CloudCommand(bytes(buffer[start:cut]), truncated=True))
-            return cut
         if len(buffer) >= stop:
             return self._whole_payload(start, stop, items, idle=idle)
         if not idle:
-            return None
+            return None  # the count is the truth: wait for it
+        # Quiet for `TRANSPORT_PATIENCE` and still short: the count was wrong.
+        cut = _answer_inside(buffer, start, stop)
+        if cut is not None:
+            items.append(CloudCommand(bytes(buffer[start:cut]), truncated=True))
+            return cut
         items.append(CloudCommand(_without_line_end(buffer[start:]), truncated=True))
         return len(buffer)
 
     def _whole_payload(
         self, start: int, stop: int, items: list[DecodedItem], *, idle: bool
     ) -> int | None:
-        """Every declared byte is there; does the count include the line end?"""
+        """Every declared byte is there: the byte after them settles how to read them."""
         buffer = self._buffer
+        if len(buffer) == stop and not idle:
+            return None  # the next byte tells whether the count was right
         payload = bytes(buffer[start:stop])
-        if payload.endswith((b"\r", b"\n")):
-            if len(buffer) == stop and not idle:
-                return None  # the next byte tells whether that line end was data
-            if len(buffer) == stop or buffer[stop] not in b"\r\n":
-                # The declared length counted the line end: the line is over.
-                items.append(CloudCommand(_without_line_end(payload)))
-                return stop
+        ended = len(buffer) == stop or buffer[stop] in b"\r\n"
+        if payload.endswith((b"\r", b"\n")) and (len(buffer) == stop or not ended):
+            # The declared length counted the line end: the line is over.
+            items.append(CloudCommand(_without_line_end(payload)))
+            return stop
+        if not ended and (cut := _answer_inside(buffer, start, stop)) is not None:
+            # No line end after the count, and an answer inside it: over-counted, and the
+            # module's next line began inside (the bytes prove the count wrong).
+            items.append(CloudCommand(bytes(buffer[start:cut]), truncated=True))
+            return cut
         items.append(CloudCommand(payload))
         self._after_payload = True
         return stop
@@ -338,6 +409,14 @@ _ANSWER_STARTS = (
     b"CONNECT",
     b"RDY",
     b"+PBREADY",
+    b"+CREG",
+    b"+CGREG",
+    b"+CEREG",
+    b"+CTZV",
+    b"+CTZE",
+    b"+CPIN",
+    b"CALL READY",
+    b"SMS READY",
 )
 """How every final result and event line starts (in capitals): a line that cannot start so
 is neither, whatever follows."""
@@ -348,16 +427,13 @@ _INFO_ANSWER_STARTS = (b"+CSQ", b"+CIOTPING", b"+CIOTSTATUS", b"CIOTSTATUS")
 
 _INFO_ANSWER = re.compile(rb"\+?C(?:SQ|IOTPING|IOTSTATUS) *:", re.IGNORECASE)
 
-_UNDECIDED = -1
-"""`_answer_inside`: a line inside the payload may be an answer; its end has not come yet."""
 
+def _answer_inside(buffer: bytearray, start: int, stop: int) -> int | None:
+    """Where a line end inside a short payload is followed by an answer (None: nowhere).
 
-def _answer_inside(buffer: bytearray, start: int, stop: int, *, idle: bool) -> int | None:
-    """Where a line end inside a payload is followed by an answer (None: nowhere).
-
-    Only lines that start inside the declared payload count; the answer line itself may end
-    beyond it. When the line went quiet (`idle`), a line that may still become an answer is
-    taken for one.
+    Called once the line went quiet with the payload short of its count. Only lines that
+    start inside the declared payload count; a line that may still become an answer (its own
+    end not there yet) is taken for one.
     """
     search_from = start
     while (end := _LINE_END.search(buffer, search_from, min(stop, len(buffer)))) is not None:
@@ -368,14 +444,10 @@ def _answer_inside(buffer: bytearray, start: int, stop: int, *, idle: bool) -> i
             return None  # the line end ends the payload: not inside it
         line_end = _LINE_END.search(buffer, line_start)
         head = bytes(buffer[line_start : line_start + 16]).lstrip(b" \t").upper()
-        if _may_start(head, _ANSWER_STARTS + _INFO_ANSWER_STARTS):
-            if line_end is not None:
-                if _is_answer(bytes(buffer[line_start : line_end.start()])):
-                    return end.start()
-            elif idle:
-                return end.start()
-            else:
-                return _UNDECIDED
+        if _may_start(head, _ANSWER_STARTS + _INFO_ANSWER_STARTS) and (
+            line_end is None or _is_answer(bytes(buffer[line_start : line_end.start()]))
+        ):
+            return end.start()
         search_from = line_start
     return None
 
@@ -419,8 +491,12 @@ _STATUS_VALUES = {"device_up": LinkStatus.UP, "device_down": LinkStatus.DOWN}
 _STATUS_LINE = re.compile(r"\+?CIOTSTATUS *: *(device_up|device_down|1|0)", re.IGNORECASE)
 _STATUS_NUMBERS = {"1": LinkStatus.UP, "0": LinkStatus.DOWN}
 _SIGNAL_LINE = re.compile(r"\+CSQ *: *([0-9]{1,2}) *, *([0-9]{1,2})", re.IGNORECASE)
-_IMEI_LINE = re.compile(r'(?:\+CGSN *: *)?"?([0-9]{14,17})"?', re.IGNORECASE)
+IMEI_LINE = re.compile(r'(?:\+C?GSN *: *(?:[0-9] *, *)?)?"?([0-9]{14,17})"?', re.IGNORECASE)
+"""AT+CGSN's answer in every form firmware of this family prints: the bare IMEI,
+`+CGSN: <imei>`, `+CGSN: 1,<imei>` (27.007's SN type first), `+GSN: <imei>`, maybe quoted."""
 _FIRMWARE_PREFIX = re.compile(r"\+CGMR *: *", re.IGNORECASE)
+_OTHER_INFORMATION = re.compile(r"\+[A-Z][A-Z0-9]* *:", re.IGNORECASE)
+"""`+NAME:` lines: another command's information, never the firmware text of AT+CGMR."""
 
 
 def _unexpected(command: str, response: Response) -> NoReturn:
@@ -464,13 +540,13 @@ def read_signal(response: Response) -> SignalQuality:
 
 
 def read_imei(response: Response) -> str:
-    """The IMEI from AT+CGSN: a line of 14 to 17 digits, maybe after `+CGSN:`, maybe quoted.
+    """The IMEI from AT+CGSN: 14 to 17 digits in any of `IMEI_LINE`'s forms.
 
     Raises:
         M6311ProtocolError: no such line.
     """
     for line in response.lines:
-        if match := _IMEI_LINE.fullmatch(line.strip()):
+        if match := IMEI_LINE.fullmatch(line.strip()):
             return match[1]
     _unexpected("CGSN", response)
 
@@ -478,34 +554,44 @@ def read_imei(response: Response) -> str:
 def read_firmware(response: Response) -> str:
     """The firmware version from AT+CGMR: the first non-empty line, `+CGMR:` stripped.
 
-    A module that puts it in the final result instead (`+OK=<version>`) is read too.
+    A line of another command's `+NAME:` form is never the version (an unknown report that
+    slipped in); a module that puts it in the final result instead (`+OK=<version>`) is read
+    too.
 
     Raises:
         M6311ProtocolError: no text at all.
     """
     for line in response.lines:
-        if text := _FIRMWARE_PREFIX.sub("", line.strip(), count=1).strip():
+        stripped = line.strip()
+        if _OTHER_INFORMATION.match(stripped) and not _FIRMWARE_PREFIX.match(stripped):
+            continue
+        if text := _FIRMWARE_PREFIX.sub("", stripped, count=1).strip():
             return text
     if response.value is not None and (text := response.value.strip()):
         return text
     _unexpected("CGMR", response)
 
 
-_VALUE_LINE = re.compile(r"\+[A-Z][A-Z0-9]*: *(.*)", re.IGNORECASE | re.DOTALL)
+_VALUE_LINE = re.compile(r"\+([A-Z][A-Z0-9]*) *: *(.*)", re.IGNORECASE | re.DOTALL)
 
 
-def read_value(response: Response) -> str:
+def read_value(response: Response, command: str) -> str:
     """The value (device ID, device key) of `+OK=<value>`, surrounding spaces removed.
 
     Firmwares with plain `OK` results print the value as an information line before it,
-    V.25ter style (`+CIOTID: <value>`); that form is read too.
+    V.25ter style (`+CIOTID: <value>`); that form is read too, from the line of `command`
+    (`CIOTID`) only: another line (`+CREG: 1`, a report) is never the value.
 
     Raises:
         M6311ProtocolError: the answer carried no value, or an empty one. The message does not
             repeat the answer, which may be a secret.
     """
     candidates = [response.value] if response.value is not None else []
-    candidates += [match[1] for line in response.lines if (match := _VALUE_LINE.fullmatch(line))]
+    candidates += [
+        match[2]
+        for line in response.lines
+        if (match := _VALUE_LINE.fullmatch(line.strip())) and match[1].upper() == command.upper()
+    ]
     for candidate in candidates:
         if value := candidate.strip():
             return value
