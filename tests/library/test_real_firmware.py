@@ -29,6 +29,13 @@ from custom_components.onenet_m6311.m6311 import (
 )
 from custom_components.onenet_m6311.m6311 import client as client_module
 from custom_components.onenet_m6311.m6311.commands import Command
+from custom_components.onenet_m6311.m6311.responses import (
+    FINAL_QUIET,
+    TRANSPORT_PATIENCE,
+    LineDecoder,
+)
+
+from .fake_module import Timed
 
 if TYPE_CHECKING:
     from custom_components.onenet_m6311.m6311.client import M6311Client
@@ -245,3 +252,43 @@ async def test_other_refusals_of_the_mode_stay_what_they_are(
     fake.fallback = framed(b"+ERR=-103")  # no device stored: not a missing command set
     with pytest.raises(NoDeviceIdError):
         await client.login(LoginSettings(ConnectMode.STORED_DEVICE))
+
+
+async def test_connect_ok_split_by_a_network_pause_is_not_an_ok(
+    fake: FakeModule, client: M6311Client
+) -> None:
+    # Over Wi-Fi `CONNECT OK` came as `CONN`, `ECT`, then ` OK` 0.35 s later, while a status
+    # check waited: ` OK` is the end of the report, not the status's answer.
+    events: list[ModuleEvent] = []
+    client.subscribe(events.append)
+    fake.replies = {
+        "AT+CIOTSTATUS": Timed(
+            (
+                (0.0, b"\r\nCONN"),
+                (0.1, b"ECT"),
+                (0.35, b" OK\r\n"),
+                (0.05, framed(b"+CIOTSTATUS: 1", b"OK")),
+            )
+        )
+    }
+    assert await client.read_status() is LinkStatus.UP
+    assert [type(event).__name__ for event in events] == ["Connected"]
+
+
+@pytest.mark.parametrize(
+    ("held", "quiet"),
+    [
+        (b"OK", FINAL_QUIET),
+        (b"CONNECT OK", FINAL_QUIET),
+        (b"CONNECT FAIL", FINAL_QUIET),
+        (b"CONNECT", TRANSPORT_PATIENCE),
+        (b"+OK=12", TRANSPORT_PATIENCE),
+        (b"+ERR=-10", TRANSPORT_PATIENCE),
+        (b"+IOTCMD=10,hello", TRANSPORT_PATIENCE),
+        (b"86756704", None),
+    ],
+)
+def test_how_long_a_held_line_waits(held: bytes, quiet: float | None) -> None:
+    decoder = LineDecoder()
+    assert decoder.feed(b"\r\n" + held) == []
+    assert decoder.quiet_needed() == quiet

@@ -105,8 +105,11 @@ _CONNECT_PATTERN = re.compile(r"CONNECT(?: +OK)?", re.IGNORECASE)
 _CONNECT_FAIL_PATTERN = re.compile(r"CONNECT +FAIL(?:ED)?", re.IGNORECASE)
 _REPORT_PATTERN = re.compile(r"\+(C?E?G?REG|CTZ[VE]|CPIN) *: *(.*)", re.IGNORECASE | re.DOTALL)
 _NOTICE_PATTERN = re.compile(r"(?:CALL|SMS) +READY", re.IGNORECASE)
-_CLOSED_FINALS = frozenset({"OK", "+OK", "ERROR", "+ERR", "+OK PING SUCC!"})
-"""Finals nothing can be added to: they count after `FINAL_QUIET` without their line end."""
+_CLOSED_LINES = frozenset(
+    {"OK", "+OK", "ERROR", "+ERR", "+OK PING SUCC!", "CONNECT OK", "CONNECT FAIL"}
+)
+"""Finals and events nothing can be added to: they count after `FINAL_QUIET` without their
+line end. `CONNECT` is not one: on a network port ` OK` may still be on its way."""
 _BOOT_PATTERN = re.compile(r"RDY|\+PBREADY", re.IGNORECASE)
 _LINE_END = re.compile(rb"[\r\n]")
 
@@ -257,7 +260,7 @@ class LineDecoder:
         held = _decode(self._buffer).strip()
         if self._info_only or "\r" in held or "\n" in held:
             return None
-        if held.upper() in _CLOSED_FINALS or _CONNECT_PATTERN.fullmatch(held):
+        if " ".join(held.upper().split()) in _CLOSED_LINES:
             return FINAL_QUIET
         if _may_start(held.upper().encode(), _ANSWER_STARTS):
             return TRANSPORT_PATIENCE
