@@ -343,9 +343,20 @@ async def test_user_mode2_encrypted(
     await platform.wait_online(device_id)
 
 
+@pytest.mark.parametrize(
+    "dialect",
+    [
+        Dialect.DOCUMENTED,
+        # Newer firmware: the master key quoted only, the login reported after its OK.
+        Dialect.QUOTED_MKEY | Dialect.CONNECT_LATE | Dialect.PLAIN_RESULT,
+        Dialect.QUOTED_MKEY | Dialect.CONNECT_ONLY | Dialect.REPORTS | Dialect.CGSN_INDEXED,
+    ],
+    ids=["documented", "quoted_key_late_login", "connect_only_with_reports"],
+)
 async def test_user_mode0_new_module_is_provisioned(
-    hass: HomeAssistant, module: ModuleEmulator, platform: PlatformEmulator
+    hass: HomeAssistant, module: ModuleEmulator, platform: PlatformEmulator, dialect: Dialect
 ) -> None:
+    module.set_dialect(dialect)
     result = await to_mode_step(hass, path_of(module), "stored_device")
     assert fields(result) == {CONF_MASTER_KEY, CONF_ENCRYPT}  # nothing stored: the key is asked
 
