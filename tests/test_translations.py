@@ -72,15 +72,21 @@ def test_every_action_is_described() -> None:
 
 def test_every_reason_and_module_error_has_its_message() -> None:
     # The actions name every refusal in the user's language (helpers.translated_module_errors).
-    from custom_components.onenet_m6311.helpers import DOCUMENTED_CODES  # noqa: PLC0415
+    from custom_components.onenet_m6311.helpers import (  # noqa: PLC0415
+        DOCUMENTED_CODES,
+        EXPLAINED_REASONS,
+    )
     from custom_components.onenet_m6311.m6311 import Reason  # noqa: PLC0415
 
-    validation = [reason for reason in Reason if reason.value not in TIMEOUT_REASONS]
+    # A module's refusal the library explains itself goes by its reason's own key, not invalid_.
+    own = {str(reason) for reason in EXPLAINED_REASONS}
+    validation = [reason for reason in Reason if reason.value not in TIMEOUT_REASONS | own]
     wanted = {f"invalid_{reason}" for reason in validation if reason is not Reason.OTHER}
     wanted |= {f"module_error_{-code}" for code in DOCUMENTED_CODES}
     wanted |= {"module_timeout", "not_acknowledged", "out_of_step", "unexpected_answer"}
+    wanted |= {"login_unconfirmed", *own}
     for language in LANGUAGES:
         assert wanted - set(_load(language)["exceptions"]) == set(), language
 
 
-TIMEOUT_REASONS = {"no_answer", "not_acknowledged", "out_of_step", "other"}
+TIMEOUT_REASONS = {"no_answer", "login_unconfirmed", "not_acknowledged", "out_of_step", "other"}

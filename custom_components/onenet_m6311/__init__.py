@@ -26,6 +26,7 @@ from .const import (
     SECRET_KEYS,
 )
 from .coordinator import M6311ConfigEntry, M6311Coordinator, M6311Runtime
+from .delivery import Delivery
 from .forwarding.forwarder import Forwarder
 from .forwarding.outbox_files import async_remove_outbox_files
 from .forwarding.settings import ForwardSettings
@@ -64,7 +65,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
     await coordinator.async_start()
     # Registered first, so it runs last: the port closes after everything else let go of it.
     entry.async_on_unload(coordinator.async_stop)
-    forwarder = Forwarder(hass, entry, coordinator, ForwardSettings.from_options(entry.options))
+    delivery = Delivery(coordinator)
+    forwarder = Forwarder(
+        hass, entry, coordinator, delivery, ForwardSettings.from_options(entry.options)
+    )
     entry.async_on_unload(forwarder.async_stop)
     try:
         await forwarder.async_start()
@@ -74,7 +78,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
             translation_key="outbox_unavailable",
             translation_placeholders={"error": str(err)},
         ) from err
-    entry.runtime_data = M6311Runtime(coordinator=coordinator, forwarder=forwarder)
+    entry.runtime_data = M6311Runtime(
+        coordinator=coordinator, forwarder=forwarder, delivery=delivery
+    )
     entry.async_on_unload(async_setup_cloud_commands(hass, coordinator))
     real_port = await hass.async_add_executor_job(os.path.realpath, port)
     entry.async_on_unload(_watch_usb_port(hass, coordinator, {port, real_port}))

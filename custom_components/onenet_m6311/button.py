@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
+from homeassistant.helpers import entity_registry as er
 
-from .entity import M6311Entity
+from .const import DOMAIN
+from .entity import M6311Entity, entity_unique_id
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -26,6 +28,8 @@ class LinkButtonDescription(ButtonEntityDescription):
     """A button calling one coroutine of the coordinator."""
 
     press_fn: Callable[[M6311Coordinator], Awaitable[object]]
+    needs_kept_link: bool = False
+    """Offered only while the login is kept open: one-shot mode has no login to act on."""
 
 
 async def _reconnect(coordinator: M6311Coordinator) -> None:
@@ -38,6 +42,7 @@ BUTTONS: tuple[LinkButtonDescription, ...] = (
         translation_key="ping",
         entity_category=EntityCategory.DIAGNOSTIC,
         press_fn=lambda coordinator: coordinator.async_ping(),
+        needs_kept_link=True,
     ),
     LinkButtonDescription(
         key="reconnect",
@@ -53,10 +58,21 @@ async def async_setup_entry(
     entry: M6311ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the link's buttons."""
-    async_add_entities(
-        LinkButton(entry.runtime_data.coordinator, description) for description in BUTTONS
-    )
+    """Add the link's buttons: those of the entry's mode (see `needs_kept_link`).
+
+    A button of the other mode left in the entity registry goes, so the device page does not
+    show it as an entity no longer provided.
+    """
+    coordinator = entry.runtime_data.coordinator
+    offered = [d for d in BUTTONS if coordinator.keep_link or not d.needs_kept_link]
+    registry = er.async_get(hass)
+    for description in BUTTONS:
+        unique_id = entity_unique_id(coordinator.imei, description.key)
+        if description not in offered and (
+            entity_id := registry.async_get_entity_id(Platform.BUTTON, DOMAIN, unique_id)
+        ):
+            registry.async_remove(entity_id)
+    async_add_entities(LinkButton(coordinator, description) for description in offered)
 
 
 class LinkButton(M6311Entity, ButtonEntity):

@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
@@ -41,14 +42,12 @@ from .m6311 import (
     LinkStatus,
     LoginRefusedError,
     M6311Client,
-    M6311CommandError,
     M6311ConnectionError,
     M6311Error,
     ModuleBoot,
     ModuleEvent,
     NoDeviceIdError,
     NoDeviceKeyError,
-    Record,
 )
 from .repairs import async_clear_device_lost, async_report_device_lost
 
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
+    from .delivery import Delivery
     from .forwarding.forwarder import Forwarder
 
 type M6311ConfigEntry = ConfigEntry[M6311Runtime]
@@ -64,10 +64,11 @@ type CommandListener = Callable[[CloudCommand], None]
 
 @dataclass(frozen=True, slots=True)
 class M6311Runtime:
-    """What a loaded entry holds: the module link, and the forwarding that uses it."""
+    """What a loaded entry holds: the module link, how data reaches OneNET, the forwarding."""
 
     coordinator: M6311Coordinator
     forwarder: Forwarder
+    delivery: Delivery
 
 
 class WrongModuleError(M6311Error):
@@ -118,9 +119,10 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         self._refusals = 0
         self._said_down = False
         """Whether the log says the link is down; it then says so again when it is up."""
-        self._msg_id = 0
-        self._exclusive = asyncio.Lock()
-        """Held by multi-command operations (uploads, provisioning) and by each heartbeat."""
+        self.exclusive = asyncio.Lock()
+        """Held by what must not interleave with other commands: multi-command operations
+        (uploads, provisioning), each heartbeat, and in one-shot mode every send, which is a
+        login of its own (delivery.py)."""
         self._unsubscribe = client.subscribe(self._on_module_event)
 
     @property
@@ -165,37 +167,25 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         return self.config_entry.unique_id or self.config_entry.entry_id
 
     async def async_ping(self) -> float:
-        """Ping the platform now; returns the round trip in seconds."""
+        """Ping the platform now; returns the round trip in seconds.
+
+        Raises:
+            ServiceValidationError: one-shot mode holds no login to ping (nothing is sent).
+        """
+        if not self.keep_link:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="ping_one_shot")
         with translated_module_errors():
             round_trip = await self.client.ping()
         self._update(ping_round_trip=round(round_trip * 1000, 1))
         return round_trip
 
-    async def async_send_records(self, records: Sequence[Record], *, wait_ack: bool) -> int:
-        """Send records (AT+CIOTDAT); with `wait_ack`, until the platform stored them."""
-        msg_id = self.client.next_msg_id() if wait_ack else 0
-        return await self.client.send_data(records, msg_id=msg_id, wait_ack=wait_ack)
+    async def async_check_login(self) -> None:
+        """A send failed: if the login is gone, say so now, not at the next heartbeat.
 
-    async def async_send_file(self, datastream: str, data: bytes, *, wait_ack: bool) -> str:
-        """Upload bytes to a datastream; heartbeats go between its chunks, not beside them.
-
-        A failed upload may mean a lost login: it is checked at once, so the Cloud link sensor
-        and the next commands do not wait for the next heartbeat.
+        The Cloud link sensor and the next commands then do not wait a heartbeat's interval.
         """
-        msg_id = self.client.next_msg_id() if wait_ack else 0
-        async with self._exclusive:
-            try:
-                return await self.client.send_file(
-                    datastream,
-                    data,
-                    msg_id=msg_id,
-                    wait_ack=wait_ack,
-                    keepalive=self.ping_interval if self.keep_link else None,
-                )
-            except M6311CommandError:
-                if not await self._still_logged_in():
-                    self._link_lost.set()
-                raise
+        if self.keep_link and not await self._still_logged_in():
+            self._link_lost.set()
 
     async def async_forget_device(self) -> None:
         """Mode 0: delete the stored device ID and key (AT+CIOTIDC)."""
@@ -203,7 +193,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
 
     async def async_provision(self, master_key: str | None) -> str:
         """Mode 0: store a master key if given, create the device (AT+CIOTINIT), log in again."""
-        async with self._exclusive:
+        async with self.exclusive:
             device_id = await self.client.provision(master_key)
         self.request_reconnect()
         return device_id
@@ -230,7 +220,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         """
         if not self.data.online:
             return self.data  # the supervisor is connecting: nothing to read yet
-        async with self._exclusive:
+        async with self.exclusive:
             if self.keep_link and not await self._still_logged_in():
                 self._link_lost.set()
                 return self.data
@@ -247,7 +237,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
     async def _keep_alive(self) -> None:
         """Ping every interval; return when the link is lost."""
         while not await self._wait(self._link_lost, self.ping_interval):
-            async with self._exclusive:
+            async with self.exclusive:
                 if not await self._heartbeat():
                     return
 

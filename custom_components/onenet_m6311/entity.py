@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from homeassistant.helpers.entity import EntityDescription
 
 
+def entity_unique_id(imei: str, key: str) -> str:
+    """The unique ID of the module's entity of a description's `key`."""
+    return f"{imei}_{key}"
+
+
 class M6311Entity(CoordinatorEntity[M6311Coordinator]):
     """An entity of the module's device, described by its `EntityDescription`."""
 
@@ -24,7 +29,7 @@ class M6311Entity(CoordinatorEntity[M6311Coordinator]):
         super().__init__(coordinator)
         self.entity_description = description
         imei = coordinator.imei
-        self._attr_unique_id = f"{imei}_{description.key}"
+        self._attr_unique_id = entity_unique_id(imei, description.key)
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, imei)},
             manufacturer="China Mobile",

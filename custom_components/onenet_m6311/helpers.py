@@ -68,12 +68,12 @@ def _timeout(err: M6311TimeoutError) -> dict[str, Any]:
     return _translation("module_timeout", {"command": "?", "seconds": "?", **err.placeholders})
 
 
-_OWN_MESSAGE = frozenset({Reason.LINE_REFUSED, Reason.MODE_REFUSED})
+EXPLAINED_REASONS = frozenset({Reason.LINE_REFUSED, Reason.MODE_REFUSED})
 """Module errors the library explains itself (what was refused, and what it answered)."""
 
 
 def _module_error(err: M6311CommandError) -> dict[str, Any]:
-    if err.reason in _OWN_MESSAGE:
+    if err.reason in EXPLAINED_REASONS:
         return _translation(str(err.reason), err.placeholders)
     if err.error_code in DOCUMENTED_CODES:
         return _translation(f"module_error_{-err.error_code}", {"command": err.command})

@@ -33,7 +33,8 @@ from .m6311.redaction import SECRETS
 from .voluptuous_alias import vol
 
 if TYPE_CHECKING:
-    from .coordinator import M6311ConfigEntry, M6311Coordinator
+    from .coordinator import M6311ConfigEntry, M6311Coordinator, M6311Runtime
+    from .delivery import Delivery
 
 MAX_FILE_BYTES = 3 * 1024 * 1024
 """OneNET keeps binary datapoints of up to 3 MiB."""
@@ -86,15 +87,23 @@ def async_setup_services(hass: HomeAssistant) -> None:
     admin(hass, DOMAIN, SERVICE_AT_COMMAND, _at_command, AT_COMMAND_SCHEMA, SupportsResponse.ONLY)
 
 
-def _coordinator(call: ServiceCall) -> M6311Coordinator:
+def _runtime(call: ServiceCall) -> M6311Runtime:
     entry: M6311ConfigEntry = service.async_get_config_entry(
         call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
     )
-    return entry.runtime_data.coordinator
+    return entry.runtime_data
+
+
+def _coordinator(call: ServiceCall) -> M6311Coordinator:
+    return _runtime(call).coordinator
+
+
+def _delivery(call: ServiceCall) -> Delivery:
+    return _runtime(call).delivery
 
 
 async def _send_data(call: ServiceCall) -> ServiceResponse:
-    coordinator = _coordinator(call)
+    delivery = _delivery(call)
     values: dict[Any, Any] = call.data["values"]
     if not values:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="values_empty")
@@ -102,8 +111,8 @@ async def _send_data(call: ServiceCall) -> ServiceResponse:
     local_time = _record_time(when) if when is not None else None
     with translated_module_errors():
         records = [Record(str(key), value, local_time) for key, value in values.items()]
-        lines = await coordinator.async_send_records(records, wait_ack=call.data["wait_for_ack"])
-    return {"records": len(records), "commands": lines}
+        delivered = await delivery.send_records(records, ack=call.data["wait_for_ack"])
+    return {"records": len(records), "commands": delivered.lines, "outcome": delivered.outcome}
 
 
 def _record_time(when: datetime) -> datetime:
@@ -130,13 +139,13 @@ def _record_time(when: datetime) -> datetime:
 
 
 async def _send_file(call: ServiceCall) -> ServiceResponse:
-    coordinator = _coordinator(call)
+    delivery = _delivery(call)
     data = await _file_bytes(call)
     with translated_module_errors():
-        status = await coordinator.async_send_file(
-            call.data["datastream"], data, wait_ack=call.data["wait_for_ack"]
+        delivered = await delivery.send_file(
+            call.data["datastream"], data, ack=call.data["wait_for_ack"]
         )
-    return {"bytes": len(data), "status": status}
+    return {"bytes": len(data), "status": delivered.status, "outcome": delivered.outcome}
 
 
 async def _camera_snapshot(hass: HomeAssistant, entity_id: str) -> bytes:

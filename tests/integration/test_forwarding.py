@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import sqlite3
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -14,7 +15,6 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers import label_registry as lr
-from homeassistant.util import dt as dt_util
 
 from custom_components.onenet_m6311.const import (
     CONF_ACK_MODE,
@@ -53,18 +53,25 @@ def values(platform: PlatformEmulator, device_id: str, datastream: str) -> list[
     return [point.value for point in platform.datapoints(device_id, datastream)]
 
 
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC", "America/Los_Angeles"])
 async def test_a_state_change_arrives_with_its_time(
-    hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    platform: PlatformEmulator,
+    device_id: str,
+    zone: str,
 ) -> None:
-    await hass.config.async_set_time_zone("Asia/Shanghai")
+    # OneNET keeps times as Beijing time: the record says when the state changed there,
+    # whatever Home Assistant's zone, as the platform's own arrival stamps do.
+    await hass.config.async_set_time_zone(zone)
     await set_up(hass, mode1_entry, **{CONF_FORWARD_ENTITIES: [KITCHEN]})
     hass.states.async_set(KITCHEN, "21.5", {"unit_of_measurement": "°C"})
     state = hass.states.get(KITCHEN)
     assert state is not None
     point = await platform.wait_datapoint(device_id, "sensor_kitchen_temperature")
     assert point.value == 21.5
-    local = dt_util.as_local(state.last_updated).strftime("%Y-%m-%d %H:%M:%S")
-    assert point.at.startswith(local)
+    beijing = state.last_updated.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert point.at.startswith(beijing.strftime("%Y-%m-%d %H:%M:%S"))
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 

@@ -18,12 +18,22 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.onenet_m6311.const import (
     CONF_DEVICE_ID,
+    CONF_KEEP_LINK,
     CONF_MASTER_KEY,
     DOMAIN,
 )
 from custom_components.onenet_m6311.m6311 import M6311Client
 
-from .conftest import IMEI, MASTER_KEY, entry_data, set_up_entry, wait_for_state, wait_until
+from .conftest import (
+    IMEI,
+    MASTER_KEY,
+    entry_data,
+    set_up,
+    set_up_entry,
+    state_of,
+    wait_for_state,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,10 +72,16 @@ async def call(
     return dict(response) if response is not None else None
 
 
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "UTC", "Europe/Berlin"])
 async def test_send_data_arrives_with_its_time(
-    hass: HomeAssistant, loaded: MockConfigEntry, platform: PlatformEmulator, device_id: str
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    platform: PlatformEmulator,
+    device_id: str,
+    zone: str,
 ) -> None:
-    await hass.config.async_set_time_zone("Asia/Shanghai")
+    # OneNET reads record times as Beijing time, whatever zone Home Assistant is in.
+    await hass.config.async_set_time_zone(zone)
     result = await call(
         hass,
         "send_data",
@@ -74,10 +90,10 @@ async def test_send_data_arrives_with_its_time(
         time="2026-11-23T08:30:00+00:00",
         wait_for_ack=True,
     )
-    assert result == {"records": 3, "commands": 1}
+    assert result == {"records": 3, "commands": 1, "outcome": "stored_on_onenet"}
     point = await platform.wait_datapoint(device_id, "temperature")
     assert point.value == 22.5
-    assert point.at.startswith("2026-11-23 16:30:00")  # sent as Home Assistant's local time
+    assert point.at.startswith("2026-11-23 16:30:00")  # 08:30 UTC is 16:30 in Beijing
     assert (await platform.wait_datapoint(device_id, "door")).value == 1
     assert (await platform.wait_datapoint(device_id, "note")).value == "35%"
 
@@ -196,7 +212,11 @@ async def test_a_failed_upload_tells_the_link_at_once(
     assert caught.value.translation_key == "module_error_105"
     await wait_for_state(hass, LINK, "off", within=2)
     await wait_for_state(hass, LINK, "on", within=10)
-    assert await call(hass, "send_data", loaded, values={"t": 1}) == {"records": 1, "commands": 1}
+    assert await call(hass, "send_data", loaded, values={"t": 1}) == {
+        "records": 1,
+        "commands": 1,
+        "outcome": "handed_to_module",
+    }
 
 
 async def test_send_file_from_an_allowed_path(
@@ -279,6 +299,74 @@ async def test_a_named_pipe_is_refused_at_once(
 def _sparse(path: Path, size: int) -> None:
     with path.open("wb") as file:
         file.truncate(size)
+
+
+@pytest.fixture
+async def one_shot(hass: HomeAssistant, mode1_entry: MockConfigEntry) -> MockConfigEntry:
+    """The mode 1 entry, set up with the cloud link not kept (AT+CIOTSEND)."""
+    await set_up(hass, mode1_entry, **{CONF_KEEP_LINK: False})
+    return mode1_entry
+
+
+@pytest.mark.parametrize("ack", [False, True])
+async def test_send_data_in_one_shot_mode(
+    hass: HomeAssistant,
+    one_shot: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+    ack: bool,
+) -> None:
+    result = await call(hass, "send_data", one_shot, values={"t": 7, "u": 8}, wait_for_ack=ack)
+    outcome = "stored_on_onenet" if ack else "handed_to_module"
+    assert result == {"records": 2, "commands": 1, "outcome": outcome}
+    assert (await platform.wait_datapoint(device_id, "t")).value == 7
+    assert any(line.startswith("AT+CIOTSEND=") for line in module.commands)
+    assert not any(line.startswith("AT+CIOTDAT=") for line in module.commands)
+    assert state_of(hass, LINK).state == "on"  # nothing marked the link lost
+
+
+@pytest.mark.parametrize("ack", [False, True])
+async def test_send_file_in_one_shot_mode_logs_in_for_itself(
+    hass: HomeAssistant,
+    one_shot: MockConfigEntry,
+    module: ModuleEmulator,
+    platform: PlatformEmulator,
+    device_id: str,
+    tmp_path: Path,
+    ack: bool,
+) -> None:
+    picture = tmp_path / "snap.jpg"
+    content = bytes(range(256)) * 3
+    picture.write_bytes(content)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    starts = module.commands.count("AT+CIOTSTART=0")
+    result = await call(
+        hass, "send_file", one_shot, datastream="image", file_path=str(picture), wait_for_ack=ack
+    )
+    assert result is not None
+    assert result["outcome"] == ("stored_on_onenet" if ack else "handed_to_module")
+    assert (await platform.wait_datapoint(device_id, "image")).data == content
+    assert module.commands.count("AT+CIOTSTART=0") == starts + 1
+    assert module.commands[-1] == "AT+CIOTQUIT"  # logged out again: one shot
+    assert not platform.is_online(device_id)
+    # The next action still works in one shot.
+    assert await call(hass, "send_data", one_shot, values={"t": 1}) == {
+        "records": 1,
+        "commands": 1,
+        "outcome": "handed_to_module",
+    }
+
+
+async def test_ping_in_one_shot_mode_says_why_and_sends_nothing(
+    hass: HomeAssistant, one_shot: MockConfigEntry, module: ModuleEmulator
+) -> None:
+    with pytest.raises(ServiceValidationError) as caught:
+        await call(hass, "ping", one_shot)
+    assert caught.value.translation_key == "ping_one_shot"
+    assert "AT+CIOTPING" not in module.commands
+    assert hass.states.get("button.m6311_4567_ping") is None  # not offered on the device page
+    assert hass.states.get("button.m6311_4567_reconnect") is not None
 
 
 async def test_ping_action_and_button(
@@ -460,7 +548,7 @@ async def test_send_file_from_a_camera(
     result = await call(
         hass, "send_file", loaded, datastream="snapshot", camera_entity_id="camera.porch"
     )
-    assert result == {"bytes": len(jpeg), "status": ""}
+    assert result == {"bytes": len(jpeg), "status": "", "outcome": "handed_to_module"}
     assert asked == ["camera.porch"]
     point = await platform.wait_datapoint(device_id, "snapshot")
     assert point.data == jpeg

@@ -185,9 +185,15 @@ def test_escape_round_trips_and_removes_every_separator(text: str) -> None:
         (None, ""),
         (datetime(2016, 1, 1), "2016-01-01 00:00:00"),  # noqa: DTZ001
         (datetime(2026, 11, 23, 9, 5, 7, 999999), "2026-11-23 09:05:07"),  # noqa: DTZ001
-        (datetime(2026, 11, 23, 9, 5, 7, tzinfo=UTC), "2026-11-23 09:05:07"),
+        # Aware times go in Beijing time (UTC+8), the zone OneNET keeps times in.
+        (datetime(2026, 11, 23, 9, 5, 7, tzinfo=UTC), "2026-11-23 17:05:07"),
+        (datetime(2026, 11, 23, 20, 5, 7, tzinfo=UTC), "2026-11-24 04:05:07"),
         (
             datetime(2026, 11, 23, 17, 5, 7, tzinfo=timezone(timedelta(hours=8))),
+            "2026-11-23 17:05:07",
+        ),
+        (
+            datetime(2026, 11, 23, 4, 5, 7, tzinfo=timezone(timedelta(hours=-5))),
             "2026-11-23 17:05:07",
         ),
         (datetime(999, 2, 3, 4, 5, 6), "0999-02-03 04:05:06"),  # noqa: DTZ001

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
     from homeassistant.config_entries import ConfigEntry
 
+    from ..delivery import Delivery
     from .sender import ModuleLink
     from .settings import ForwardSettings
 
@@ -82,6 +83,7 @@ class Forwarder:
         hass: HomeAssistant,
         entry: ConfigEntry[Any],
         link: ModuleLink,
+        delivery: Delivery,
         settings: ForwardSettings,
     ) -> None:
         """Prepare; nothing is followed before `async_start`."""
@@ -89,7 +91,7 @@ class Forwarder:
         self.entry = entry
         self.settings = settings
         self.outbox = Outbox(outbox_path(hass, entry.entry_id), settings.capacity)
-        self.sender = Sender(link, self.outbox, settings, self._on_sent)
+        self.sender = Sender(link, delivery, self.outbox, settings, self._on_sent)
         self.skipped = 0
         self.insignificant = 0
         self.last_sent: datetime | None = None

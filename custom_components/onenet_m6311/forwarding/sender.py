@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Protocol
 from homeassistant.util import dt as dt_util
 
 from ..const import LOGGER
-from ..m6311 import M6311Error, M6311ValidationError, Record, commands
+from ..m6311 import M6311Error, M6311ValidationError, Record
 from .settings import DELAYED_AFTER, TimeMode
 from .values import record_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ..m6311 import LoginSettings, M6311Client
+    from ..delivery import Delivery
     from .outbox import Outbox, OutboxRecord
     from .settings import ForwardSettings
 
@@ -41,13 +41,6 @@ RETRY_MAX = 60.0
 class ModuleLink(Protocol):
     """What the sender needs of the module link (the coordinator is one)."""
 
-    client: M6311Client
-    settings: LoginSettings
-
-    @property
-    def keep_link(self) -> bool:
-        """Whether the login is held open (off: one-shot mode, AT+CIOTSEND)."""
-
     async def async_wait_online(self) -> None:
         """Return once the module is logged in (at once if it is)."""
 
@@ -58,12 +51,14 @@ class Sender:
     def __init__(
         self,
         link: ModuleLink,
+        delivery: Delivery,
         outbox: Outbox,
         settings: ForwardSettings,
         on_sent: Callable[[], None],
     ) -> None:
         """Prepare; `run` is the loop, as an entry background task."""
         self._link = link
+        self._delivery = delivery
         self._outbox = outbox
         self._settings = settings
         self._on_sent = on_sent
@@ -157,13 +152,7 @@ class Sender:
             ahead *= 2
 
     def _first_line(self, candidates: list[OutboxRecord]) -> list[Record]:
-        one_shot = not self._link.keep_link
-        return commands.split_records(  # sized for the largest message id
-            self._records(candidates),
-            msg_id=commands.SEND_ONCE_MSG_ID_MAX if one_shot else commands.MSG_ID_MAX,
-            line_limit=self._link.client.line_limit,
-            one_shot=one_shot,
-        )[0]
+        return self._delivery.first_line(self._records(candidates))
 
     def _records(self, candidates: list[OutboxRecord]) -> list[Record]:
         """The library's records; with TimeMode.DELAYED, times only on records that are late."""
@@ -179,17 +168,4 @@ class Sender:
         ]
 
     async def _deliver(self, records: list[Record]) -> None:
-        client = self._link.client
-        if not self._link.keep_link:
-            msg_id = client.next_msg_id(one_shot=True)
-            await client.send_once(
-                records,
-                encrypt=self._link.settings.encrypt,
-                msg_id=msg_id if self._settings.ack else 0,
-                wait_ack=self._settings.ack,
-            )
-            return
-        if self._settings.ack:
-            await client.send_data(records, msg_id=client.next_msg_id(), wait_ack=True)
-        else:
-            await client.send_data(records)
+        await self._delivery.send_records(records, ack=self._settings.ack)

@@ -22,9 +22,8 @@ import re
 from typing import TYPE_CHECKING
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.util import dt as dt_util
 
-from ..m6311.records import KEY_MAX_LENGTH, escape_value
+from ..m6311.records import KEY_MAX_LENGTH, escape_value, format_time
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -53,7 +52,6 @@ NOT_SENT = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN, ""})
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _UNSAFE_KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]")
 _HASH_LENGTH = 8
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # the AT+CIOTDAT time field
 _INT64 = 2**63
 """Integers are kept (in the outbox's SQLite file) as 64-bit; longer ones go as their digits."""
 _FLOAT_BITS = 1024
@@ -103,5 +101,8 @@ def default_datastream(entity_id: str, attribute: str | None = None) -> str:
 
 
 def record_time(when: datetime) -> str:
-    """A state's time as OneNET reads it: Home Assistant's local time, to the second."""
-    return dt_util.as_local(when).strftime(_TIME_FORMAT)
+    """A state's time as OneNET reads it: Beijing time (UTC+8), to the second.
+
+    Whatever Home Assistant's own zone: the library's `format_time` converts it.
+    """
+    return format_time(when)

@@ -53,7 +53,15 @@ from .models import (
     SaveAck,
     SignalQuality,
 )
-from .records import Record, encode_record, encode_records, escape_value, unescape_value
+from .records import (
+    PLATFORM_TIME_ZONE,
+    Record,
+    encode_record,
+    encode_records,
+    escape_value,
+    format_time,
+    unescape_value,
+)
 from .responses import (
     Final,
     Info,
@@ -69,6 +77,7 @@ from .responses import (
 
 __all__ = [
     "DEFAULT_LINE_LIMIT",
+    "PLATFORM_TIME_ZONE",
     "BinarySendOver",
     "CloudCommand",
     "Command",
@@ -125,6 +134,7 @@ __all__ = [
     "encode_records",
     "error_for_code",
     "escape_value",
+    "format_time",
     "parse_line",
     "read_firmware",
     "read_imei",

@@ -293,13 +293,21 @@ class M6311Client(ModuleConnection):
             M6311Error: any other failure (no stored device in mode 0: -103, -104, ...).
         """
         await self.prepare_one_shot(settings)
+        await self.open_link(encrypt=settings.encrypt)
+
+    async def open_link(self, *, encrypt: bool = False) -> None:
+        """AT+CIOTSTART with the parameters already set, and the login confirmed.
+
+        Raises:
+            As `login`.
+        """
         reported: asyncio.Future[Connected | ConnectFailed] = (
             asyncio.get_running_loop().create_future()
         )
         # Listening before AT+CIOTSTART goes out: its CONNECT may come with its OK.
         unsubscribe = self.subscribe(functools.partial(_note_login_report, reported))
         try:
-            await self.start(encrypt=settings.encrypt)
+            await self.start(encrypt=encrypt)
             await self._confirm_login(reported)
         except DeviceConnectError as err:
             raise await self._classify_refusal(err) from err

@@ -27,10 +27,10 @@ Value
 
 Time
     `YYYY-MM-DD HH:MM:SS` or empty (`key,,value`, the platform then stamps the record itself).
-    A `datetime` is written as its wall-clock time, in its own zone when it is aware, without
-    microseconds: the platform reads the field as China's local time (UTC+8), and the integration
-    decides which zone it sends (Home Assistant's configured local time). A `str` must already be
-    exactly of that shape and name a real date and time.
+    The platform keeps and shows times as Beijing time (UTC+8, no daylight saving) and reads the
+    field so, whatever the zone of the home: an aware `datetime` is converted to UTC+8
+    (`PLATFORM_TIME_ZONE`), a naive one is taken as already in it, both without microseconds.
+    A `str` must already be exactly of that shape, in that zone, and name a real date and time.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -58,6 +58,10 @@ KEY_RULE = "1 to 64 ASCII letters, digits, '_', '-' or '.'"
 
 TIME_FORMAT = "YYYY-MM-DD HH:MM:SS"
 """The record time format, as error messages state it."""
+
+PLATFORM_TIME_ZONE = timezone(timedelta(hours=8), "UTC+08:00")
+"""The zone OneNET reads record times in and stamps arrivals with (Beijing time; China has no
+daylight saving): docs/onenet-http.md."""
 
 CONTROL_CHARACTERS = "".join(map(chr, range(0x20))) + "\x7f"
 """C0 controls and DEL: CR and LF end the line, and others mean things to AT modems (ESC,
@@ -185,8 +189,10 @@ def format_time(time: object) -> str:
     if time is None:
         return ""
     if isinstance(time, datetime):
-        # Wall-clock fields as given (an aware datetime in its own zone), seconds resolution.
-        # Explicit fields rather than strftime: %Y does not zero-pad years below 1000 everywhere.
+        if time.tzinfo is not None:
+            time = time.astimezone(PLATFORM_TIME_ZONE)
+        # Wall-clock fields, seconds resolution. Explicit fields rather than strftime: %Y does
+        # not zero-pad years below 1000 everywhere.
         return (
             f"{time.year:04d}-{time.month:02d}-{time.day:02d} "
             f"{time.hour:02d}:{time.minute:02d}:{time.second:02d}"
