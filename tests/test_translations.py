@@ -72,11 +72,8 @@ def test_every_action_is_described() -> None:
 
 def test_every_reason_and_module_error_has_its_message() -> None:
     # The actions name every refusal in the user's language (helpers.translated_module_errors).
-    from custom_components.onenet_m6311.helpers import (  # noqa: PLC0415
-        DOCUMENTED_CODES,
-        EXPLAINED_REASONS,
-    )
-    from custom_components.onenet_m6311.m6311 import Reason  # noqa: PLC0415
+    from custom_components.onenet_m6311.helpers import EXPLAINED_REASONS  # noqa: PLC0415
+    from custom_components.onenet_m6311.m6311 import DOCUMENTED_CODES, Reason  # noqa: PLC0415
 
     # A module's refusal the library explains itself goes by its reason's own key, not invalid_.
     own = {str(reason) for reason in EXPLAINED_REASONS}

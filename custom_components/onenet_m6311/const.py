@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Final
 
+from .m6311 import DEFAULT_BAUDRATE as LIBRARY_BAUDRATE
+from .m6311 import IDLE_LIMIT
+
 DOMAIN: Final = "onenet_m6311"
 LOGGER = logging.getLogger(__package__)
 
@@ -33,11 +36,15 @@ CONF_ALLOWED_ACTIONS: Final = "allowed_actions"
 CONF_KEEP_LINK: Final = "keep_link"
 """Off: one-shot mode, every send logs in and out (AT+CIOTSEND); no cloud commands arrive."""
 
-DEFAULT_BAUDRATE: Final = 115200
+DEFAULT_BAUDRATE: Final = LIBRARY_BAUDRATE
+"""The module's factory speed (the library's default)."""
 DEFAULT_PING_INTERVAL: Final = 60
-"""Seconds between heartbeats: well inside the module's 128 s idle limit."""
-MAX_PING_INTERVAL: Final = 100
-"""The longest interval allowed: a ping must land before the 128 s idle limit, with margin."""
+"""Seconds between heartbeats: well inside the module's idle limit (`IDLE_LIMIT`, 128 s)."""
+MIN_PING_INTERVAL: Final = 10
+"""The shortest interval the options offer: more often only costs cellular data."""
+MAX_PING_INTERVAL: Final = int(IDLE_LIMIT) - 28
+"""The longest interval allowed: a ping must land before the idle limit, with the margin of a
+slow ping and a busy line."""
 
 # Reconnecting.
 BACKOFF_INITIAL: Final = 1.0

@@ -32,6 +32,7 @@ from .const import (
     DEFAULT_PING_INTERVAL,
     DOMAIN,
     LOGGER,
+    MAX_PING_INTERVAL,
     REAUTH_AFTER_REFUSALS,
 )
 from .credentials import login_settings
@@ -132,8 +133,12 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
 
     @property
     def ping_interval(self) -> float:
-        """Seconds between heartbeats (options; within the module's 128 s idle limit)."""
-        return float(self.config_entry.options.get(CONF_PING_INTERVAL, DEFAULT_PING_INTERVAL))
+        """Seconds between heartbeats (options), never so long that the idle limit drops the link.
+
+        The options flow keeps it within bounds; an entry edited by hand may not be.
+        """
+        interval = float(self.config_entry.options.get(CONF_PING_INTERVAL, DEFAULT_PING_INTERVAL))
+        return min(interval, MAX_PING_INTERVAL)
 
     # -- life cycle ------------------------------------------------------------------------
 

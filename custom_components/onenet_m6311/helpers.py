@@ -9,6 +9,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN, LOGGER
 from .m6311 import (
+    DOCUMENTED_CODES,
     M6311CommandError,
     M6311ConnectionError,
     M6311Error,
@@ -19,9 +20,6 @@ from .m6311 import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
-
-DOCUMENTED_CODES = frozenset(range(-112, -99))
-"""The module's error codes (-100 to -112), each with a message of its own."""
 
 
 @contextmanager

@@ -47,6 +47,7 @@ from .const import (
     DEFAULT_OUTBOX_CAPACITY,
     DEFAULT_PING_INTERVAL,
     MAX_PING_INTERVAL,
+    MIN_PING_INTERVAL,
 )
 from .forwarding.settings import TimeMode
 from .forwarding.significance import Deadband
@@ -86,7 +87,7 @@ def _link_schema(action_choices: list[str]) -> vol.Schema:
     return vol.Schema(
         {
             vol.Required(CONF_PING_INTERVAL, default=DEFAULT_PING_INTERVAL): vol.All(
-                _seconds(10, MAX_PING_INTERVAL), vol.Coerce(int)
+                _seconds(MIN_PING_INTERVAL, MAX_PING_INTERVAL), vol.Coerce(int)
             ),
             vol.Optional(CONF_ALLOWED_ACTIONS, default=[]): SelectSelector(
                 SelectSelectorConfig(

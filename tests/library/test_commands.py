@@ -14,11 +14,11 @@ from custom_components.onenet_m6311.m6311.commands import (
     DEFAULT_LINE_LIMIT,
     MAX_LINE_LIMIT,
     MIN_LINE_LIMIT,
-    REDACTED,
     Command,
 )
 from custom_components.onenet_m6311.m6311.errors import M6311ValidationError
 from custom_components.onenet_m6311.m6311.records import Record, encode_record
+from custom_components.onenet_m6311.m6311.redaction import REDACTED
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -5,9 +5,11 @@ No Home Assistant import, ever: this package can be lifted out as a library unch
 
 from . import commands
 from .client import M6311Client
-from .commands import DEFAULT_LINE_LIMIT, Command
+from .commands import DEFAULT_LINE_LIMIT, IDLE_LIMIT, Command
+from .connection import DEFAULT_BAUDRATE
 from .data_usage import DataUsageMeter, Traffic
 from .errors import (
+    DOCUMENTED_CODES,
     DataSendError,
     DeviceConnectError,
     DeviceDisconnectError,
@@ -76,7 +78,10 @@ from .responses import (
 )
 
 __all__ = [
+    "DEFAULT_BAUDRATE",
     "DEFAULT_LINE_LIMIT",
+    "DOCUMENTED_CODES",
+    "IDLE_LIMIT",
     "PLATFORM_TIME_ZONE",
     "BinarySendOver",
     "CloudCommand",

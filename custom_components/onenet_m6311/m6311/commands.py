@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from .errors import M6311ValidationError, Reason
 from .records import Record, check_datastream, encode_record
+from .redaction import REDACTED
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,8 +41,6 @@ MIN_LINE_LIMIT = 64
 MAX_LINE_LIMIT = 8192
 """Largest allowed `line_limit`; the decoder cuts received lines (such as echoes) there."""
 
-REDACTED = "**REDACTED**"
-"""What stands in for a secret in `Command.redacted_line`."""
 
 # Timeouts: how long to wait for a command's final answer, in seconds.
 DEFAULT_TIMEOUT = 5.0
@@ -60,6 +59,9 @@ DATA_TIMEOUT = 10.0
 """AT+CIOTDAT sends the records on the open link before answering."""
 BINARY_CHUNK_TIMEOUT = 10.0
 """AT+CIOTBINSEND sends the chunk on the open link before answering."""
+
+IDLE_LIMIT = 128.0
+"""Seconds without traffic after which the platform drops the EDP link (§4.3.4)."""
 
 MSG_ID_MAX = 65535
 """Largest message id of AT+CIOTDAT and AT+CIOTBINSET."""

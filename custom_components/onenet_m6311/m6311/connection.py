@@ -58,7 +58,7 @@ from .errors import (
 )
 from .models import Connected, ConnectFailed, ConnectionLost, ModuleEvent, NetworkReport
 from .redaction import SECRETS, install_log_filter
-from .responses import IMEI_LINE, Final, Info, LineDecoder, Response
+from .responses import IMEI_LINE, SIGNAL_ANSWER, Final, Info, LineDecoder, Response
 from .trace import SerialTrace
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class _Probe:
 
 
 _PROBES = (
-    _Probe(commands.signal(), re.compile(r"\s*\+CSQ *:", re.IGNORECASE)),
+    _Probe(commands.signal(), re.compile(rf"\s*{re.escape(SIGNAL_ANSWER)} *:", re.IGNORECASE)),
     _Probe(commands.imei(), re.compile(rf"\s*(?:{IMEI_LINE.pattern})\s*\Z", re.IGNORECASE)),
 )
 

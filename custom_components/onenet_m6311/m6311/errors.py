@@ -223,7 +223,7 @@ class DeviceInitError(M6311CommandError):
     meaning = "device parameter init failed"
 
 
-ERRORS_BY_CODE: dict[int, type[M6311CommandError]] = {
+ERRORS_BY_CODE: dict[int, type[M6311CommandError]] = {  # the document's §3.2
     -100: WlanError,
     -101: NetworkError,
     -102: NoMasterKeyError,
@@ -238,6 +238,9 @@ ERRORS_BY_CODE: dict[int, type[M6311CommandError]] = {
     -111: DeviceDisconnectError,
     -112: DeviceInitError,
 }
+
+DOCUMENTED_CODES = frozenset(ERRORS_BY_CODE)
+"""The module's documented error codes (-100 to -112), each with an exception of its own."""
 """The exception for each error code the M6311 document lists (-100 to -112)."""
 
 

@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import NoReturn
 
-from .commands import MAX_LINE_LIMIT
+from .commands import MAX_LINE_LIMIT, PING_ANSWER_PREFIXES, STATUS_ANSWER_PREFIXES
 from .errors import M6311ProtocolError
 from .models import (
     BinarySendOver,
@@ -424,11 +424,19 @@ _ANSWER_STARTS = (
 """How every final result and event line starts (in capitals): a line that cannot start so
 is neither, whatever follows."""
 
-_INFO_ANSWER_STARTS = (b"+CSQ", b"+CIOTPING", b"+CIOTSTATUS", b"CIOTSTATUS")
-"""How the information answers of the commands sent while cloud commands may arrive start
-(signal probes, heartbeats, status checks: `+CSQ: 20,99`, `+CIOTPING: OK`, `+CIOTSTATUS: 1`)."""
-
-_INFO_ANSWER = re.compile(rb"\+?C(?:SQ|IOTPING|IOTSTATUS) *:", re.IGNORECASE)
+SIGNAL_ANSWER = "+CSQ"
+"""How AT+CSQ's answer starts (`+CSQ: 20,99`); no other command prints it."""
+_INFO_ANSWER_NAMES = (
+    SIGNAL_ANSWER,
+    *(prefix.removesuffix(":") for prefix in PING_ANSWER_PREFIXES + STATUS_ANSWER_PREFIXES),
+)
+"""The information answers of the commands sent while cloud commands may arrive (signal
+probes, heartbeats, status checks: `+CSQ: 20,99`, `+CIOTPING: OK`, `+CIOTSTATUS: 1`)."""
+_INFO_ANSWER_STARTS = tuple(name.encode() for name in _INFO_ANSWER_NAMES)
+_INFO_ANSWER = re.compile(
+    b"(?:" + b"|".join(re.escape(start) for start in _INFO_ANSWER_STARTS) + rb") *:",
+    re.IGNORECASE,
+)
 
 
 def _answer_inside(buffer: bytearray, start: int, stop: int) -> int | None:
@@ -493,7 +501,9 @@ class Response:
 _STATUS_VALUES = {"device_up": LinkStatus.UP, "device_down": LinkStatus.DOWN}
 _STATUS_LINE = re.compile(r"\+?CIOTSTATUS *: *(device_up|device_down|1|0)", re.IGNORECASE)
 _STATUS_NUMBERS = {"1": LinkStatus.UP, "0": LinkStatus.DOWN}
-_SIGNAL_LINE = re.compile(r"\+CSQ *: *([0-9]{1,2}) *, *([0-9]{1,2})", re.IGNORECASE)
+_SIGNAL_LINE = re.compile(
+    re.escape(SIGNAL_ANSWER) + r" *: *([0-9]{1,2}) *, *([0-9]{1,2})", re.IGNORECASE
+)
 IMEI_LINE = re.compile(r'(?:\+C?GSN *: *(?:[0-9] *, *)?)?"?([0-9]{14,17})"?', re.IGNORECASE)
 """AT+CGSN's answer in every form firmware of this family prints: the bare IMEI,
 `+CGSN: <imei>`, `+CGSN: 1,<imei>` (27.007's SN type first), `+GSN: <imei>`, maybe quoted."""
