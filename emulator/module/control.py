@@ -20,22 +20,102 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
-from .dialect import parse_dialect
+from .dialect import Dialect, parse_dialect
 
 if TYPE_CHECKING:
-    from .emulator import ModuleEmulator
+    from .engine import ConnectMode
+    from .state import Stored
+    from .wire import PtyPort
 
 type Action = Callable[[dict[str, object]], Awaitable[None]]
+
+
+class ControlledModule(Protocol):
+    """What the control API reads and drives: `ModuleEmulator` is one.
+
+    Declared here, not imported, so that the emulator depends on its control API and not the
+    other way round.
+    """
+
+    @property
+    def mode(self) -> ConnectMode:
+        """The current AT+CIOTCONNECTPARA mode."""
+
+    @property
+    def online(self) -> bool:
+        """True while the EDP device connection is up."""
+
+    @property
+    def echo(self) -> bool:
+        """True while the module echoes what it receives."""
+
+    @property
+    def awake(self) -> bool:
+        """False while off, and while a SLOW_START module is still starting."""
+
+    @property
+    def dialect(self) -> Dialect:
+        """The dialect the module prints in now."""
+
+    @property
+    def stored(self) -> Stored:
+        """What the flash holds."""
+
+    @property
+    def pty(self) -> PtyPort:
+        """The pseudo-terminal, open or not."""
+
+    @property
+    def link_path(self) -> str | None:
+        """The stable symlink to the current pty, if one was asked for."""
+
+    @property
+    def tcp_port(self) -> int | None:
+        """The TCP port serving the UART, if any."""
+
+    @property
+    def commands(self) -> list[str]:
+        """Every command line received, oldest first."""
+
+    async def drop_cloud(self) -> None:
+        """Lose the TCP connection to the platform."""
+
+    async def set_network(self, *, up: bool) -> None:
+        """Radio coverage on or off."""
+
+    async def reboot(self) -> None:
+        """Power cycle."""
+
+    async def unplug(self) -> None:
+        """Pull the USB cable."""
+
+    async def replug(self) -> None:
+        """Plug it back in."""
+
+    def delay_answers(self, seconds: float) -> None:
+        """Hold every answer back this long."""
+
+    def swallow_answers(self, count: int) -> None:
+        """Print nothing for the next `count` answers."""
+
+    def garble_output(self, count: int) -> None:
+        """Corrupt the next `count` bytes printed."""
+
+    def set_dialect(self, dialect: Dialect) -> None:
+        """Switch the dialect while running."""
+
+    def report(self, line: str) -> None:
+        """Print an unsolicited line now."""
 
 
 class ControlServer:
     """An aiohttp application bound to one emulator."""
 
-    def __init__(self, module: ModuleEmulator) -> None:
+    def __init__(self, module: ControlledModule) -> None:
         """Build the routes; nothing listens before `start`."""
         self.module = module
         self.url = ""

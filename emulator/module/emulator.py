@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Awaitable, Callable
 
+    from .control import ControlServer
+
 
 class ModuleEmulator:
     """An emulated M6311: AT on a real pty (and optionally TCP), EDP and HTTP to the platform.
@@ -102,7 +104,7 @@ class ModuleEmulator:
         self.edp_bytes = EdpByteCount()
         """What the module wrote to and read from the platform over EDP, since it was made."""
         self._control_port = control_port
-        self._control: object | None = None
+        self._control: ControlServer | None = None
         self._rsa: RsaKeyPair | None = None
         self._powered = False
         self._awake = False
@@ -131,7 +133,7 @@ class ModuleEmulator:
     async def stop(self) -> None:
         """Power off and close everything; no task is left running."""
         if self._control is not None:
-            await self._control.stop()  # type: ignore[attr-defined]
+            await self._control.stop()
             self._control = None
         await self._power_off()
         await self.output.stop()
@@ -228,7 +230,7 @@ class ModuleEmulator:
     @property
     def control_url(self) -> str | None:
         """The base URL of the control API, if it runs."""
-        return None if self._control is None else self._control.url  # type: ignore[attr-defined]
+        return None if self._control is None else self._control.url
 
     # --- inspection -------------------------------------------------------------------------
 

@@ -12,14 +12,12 @@ from aiohttp import web
 from . import web_page
 from .commands import parse_qos, parse_timeout
 from .errors import ApiError, Errno, invalid_parameter
+from .served import PLATFORM, ServedPlatform
 from .store import CommandStatus, canonical_auth_info
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from .emulator import PlatformEmulator
-
-PLATFORM: web.AppKey[PlatformEmulator] = web.AppKey("platform")
 _ACCESS_METHODS = ("get", "put", "post", "delete")
 _DEVICE_FIELDS: dict[str, type | tuple[type, ...]] = {
     "title": str,
@@ -35,7 +33,7 @@ _DEVICE_FIELDS: dict[str, type | tuple[type, ...]] = {
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def build_app(platform: PlatformEmulator) -> web.Application:
+def build_app(platform: ServedPlatform) -> web.Application:
     """The aiohttp application: API routes, the web page, JSON errors."""
     app = web.Application(middlewares=[_errors_as_json], client_max_size=1024 * 1024)
     app[PLATFORM] = platform
@@ -78,7 +76,7 @@ async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamR
         return web.json_response({"errno": Errno.NOT_FOUND, "error": error})
 
 
-def _platform(request: web.Request) -> PlatformEmulator:
+def _platform(request: web.Request) -> ServedPlatform:
     """The emulator serving this request."""
     return request.app[PLATFORM]
 

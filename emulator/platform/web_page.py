@@ -16,9 +16,9 @@ from aiohttp import web
 
 from .commands import parse_qos, parse_timeout
 from .errors import ApiError
+from .served import PLATFORM, ServedPlatform
 
 if TYPE_CHECKING:
-    from .emulator import PlatformEmulator
     from .store import Command, StoredDatapoint
 
 _RECENT_COMMANDS = 20
@@ -75,10 +75,8 @@ async def send(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(location)
 
 
-def _platform(request: web.Request) -> PlatformEmulator:
-    """The emulator serving this request (imported late: the API module owns the key)."""
-    from .http_api import PLATFORM  # noqa: PLC0415  # http_api imports this module
-
+def _platform(request: web.Request) -> ServedPlatform:
+    """The emulator serving this request."""
     return request.app[PLATFORM]
 
 
@@ -92,7 +90,7 @@ def _page(content: str) -> str:
     )
 
 
-def _header(platform: PlatformEmulator) -> str:
+def _header(platform: ServedPlatform) -> str:
     """Title and addresses."""
     host, port = platform.edp_address
     return (
@@ -111,7 +109,7 @@ def _notice(cmd_uuid: str | None, error: str | None) -> str:
     return ""
 
 
-def _devices(platform: PlatformEmulator) -> str:
+def _devices(platform: ServedPlatform) -> str:
     """One table row per device, each followed by its datastreams."""
     rows = []
     for device in platform.store.devices():
@@ -184,7 +182,7 @@ def _commands(commands: list[Command]) -> str:
     return f"<h2>Commands</h2><table>{head}{rows}</table>"
 
 
-def _form(platform: PlatformEmulator) -> str:
+def _form(platform: ServedPlatform) -> str:
     """The send-a-command form."""
     options = "".join(
         f'<option value="{escape(device_id)}">{escape(device_id)}</option>'
