@@ -145,6 +145,9 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         """Pick the port (and, rarely, the baud rate)."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            if holder := await self._async_other_entry_on_port(user_input[CONF_DEVICE]):
+                # Before anything is asked or unloaded: the port's entry is left as it is.
+                return self._async_abort_port_in_use(holder)
             errors = await self._async_probe_port(user_input)
             if not errors:
                 return await self._async_module_found()
@@ -157,10 +160,10 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
         """A USB serial adapter of a known kind was plugged in."""
         port = await self.hass.async_add_executor_job(usb.get_serial_by_id, discovery_info.device)
-        if await self._async_entries_on_port(port):
+        if holder := await self._async_other_entry_on_port(port):
             # A configured module's adapter (seen again at start-up, say): the entry holds the
             # port, and a probe would only fail to open it.
-            return self.async_abort(reason="already_configured")
+            return self._async_abort_port_in_use(holder)
         try:
             self._module = await async_find_module(port, DEFAULT_BAUDRATE)
         except ProbeError:
@@ -299,7 +302,10 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         self._name_port_in_title(entry.data[CONF_DEVICE])
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = await self._async_probe_port(user_input)
+            if await self._async_other_entry_on_port(user_input[CONF_DEVICE]):
+                errors = {"base": "port_in_use"}  # another module's entry: not ours to unload
+            else:
+                errors = await self._async_probe_port(user_input)
             if not errors:
                 return await self._async_module_found()
         return self.async_show_form(
@@ -367,15 +373,36 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         return self._get_reconfigure_entry()
 
     async def _async_release_port(self, port: str) -> None:
-        """Unload an entry holding this port, so the flow can talk to the module.
+        """Unload the flow's own entry if it holds this port, so the flow can talk to the module.
 
-        A serial port has one user at a time. The entry comes back when the flow ends: by
-        the reload that saving triggers, or by `async_remove` when the flow is abandoned.
+        A serial port has one user at a time. Only the entry being reconfigured or
+        reauthenticated is ever unloaded (another entry's port is refused before this): it
+        comes back when the flow ends, by the reload that saving triggers, or by
+        `async_remove` when the flow is abandoned.
         """
+        own = self._own_entry_id()
         for entry in await self._async_entries_on_port(port):
-            if entry.state is ConfigEntryState.LOADED:
+            if entry.entry_id == own and entry.state is ConfigEntryState.LOADED:
                 await self.hass.config_entries.async_unload(entry.entry_id)
                 self._unloaded_entry = entry
+
+    def _own_entry_id(self) -> str | None:
+        """The entry this flow changes (reconfigure, reauth), None for a new one."""
+        if self.source in (SOURCE_RECONFIGURE, SOURCE_REAUTH):
+            return self._existing_entry().entry_id
+        return None
+
+    async def _async_other_entry_on_port(self, port: str) -> ConfigEntry | None:
+        """An entry other than the flow's own that uses this port (under any of its names)."""
+        own = self._own_entry_id()
+        others = [e for e in await self._async_entries_on_port(port) if e.entry_id != own]
+        return others[0] if others else None
+
+    @callback
+    def _async_abort_port_in_use(self, holder: ConfigEntry) -> ConfigFlowResult:
+        return self.async_abort(
+            reason="port_in_use", description_placeholders={"title": holder.title}
+        )
 
     async def _async_entries_on_port(self, port: str) -> list[ConfigEntry]:
         """The entries using this port under any of its names (a by-id link, the tty itself)."""

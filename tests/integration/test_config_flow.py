@@ -894,24 +894,22 @@ async def test_user_same_module_again_updates_its_port(
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
-async def test_user_port_of_a_running_entry_gives_it_back(
-    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
+@pytest.mark.parametrize("name", ["link", "tty"])
+async def test_user_port_of_a_running_entry_is_left_alone(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator, name: str
 ) -> None:
-    """Checking the port of a loaded entry unloads it for a moment; the abort sets it up again."""
+    """The port of a configured entry, under any of its names: nothing asked, nothing unloaded."""
     await setup_entry(hass, mode1_entry)
-    logins = sum(line.startswith("AT+CIOTCONNECTPARA") for line in module.commands)
+    sent = len(module.commands)
+    port = path_of(module) if name == "link" else module.serial_path
 
-    result = await configure(hass, await start_user_flow(hass), port_input(path_of(module)))
+    result = await configure(hass, await start_user_flow(hass), port_input(port))
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
-    assert "AT+CIOT?" in module.commands  # the flow could open the port and ask
-
-    await hass.async_block_till_done()
+    assert result["reason"] == "port_in_use"
+    assert result["description_placeholders"] == {"title": mode1_entry.title}
+    assert len(module.commands) == sent  # the flow asked the module nothing
     assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED
-    # Set up again: it logs in once more.
-    await wait_until(
-        lambda: sum(line.startswith("AT+CIOTCONNECTPARA") for line in module.commands) == logins + 1
-    )
+    assert mode1_entry.runtime_data.coordinator.data.online  # never unloaded
 
 
 # -- USB discovery ---------------------------------------------------------------------------
@@ -1004,7 +1002,7 @@ async def test_usb_discovery_of_a_port_in_use(
     )
 
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["reason"] == "port_in_use"
     assert len(module.commands) == sent
     assert mode1_entry.state is ConfigEntryState.LOADED
 
@@ -1131,6 +1129,30 @@ async def test_reconfigure_to_another_module(
     assert mode1_entry.data == before
     await hass.async_block_till_done()
     assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_to_the_port_of_another_entry_is_refused(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    other_module: ModuleEmulator,
+) -> None:
+    """Another module's running entry holds that port: it is not the flow's to unload."""
+    await setup_entry(hass, mode1_entry)
+    other = MockConfigEntry(domain=DOMAIN, unique_id=OTHER_IMEI, data=entry_data(other_module, 1))
+    other.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    sent = len(other_module.commands)
+
+    result = await mode1_entry.start_reconfigure_flow(hass)
+    result = await configure(hass, result, port_input(path_of(other_module)))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "port_in_use"}
+    assert state_of_entry(other) is ConfigEntryState.LOADED
+    assert len(other_module.commands) >= sent  # its own link goes on; the flow asked nothing
+    assert "AT+CIOT?" not in other_module.commands[sent:]
+    assert await hass.config_entries.async_unload(other.entry_id)
 
 
 async def test_reconfigure_abandoned_sets_the_entry_up_again(
