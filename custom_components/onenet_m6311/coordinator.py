@@ -18,7 +18,7 @@ import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -90,6 +90,15 @@ class LinkState:
     """The last heartbeat's round trip, in milliseconds."""
     signal_dbm: int | None = None
     commands_received: int = 0
+
+
+class LinkChanges(TypedDict, total=False):
+    """Fields of `LinkState` that change together (`_update`)."""
+
+    online: bool
+    ping_round_trip: float | None
+    signal_dbm: int | None
+    commands_received: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,14 +330,14 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         else:
             await self.client.prepare_one_shot(self.settings)
         self._refusals = 0
-        self._set_online(**await self._measure_link())
+        self._set_online(await self._measure_link())
 
-    async def _measure_link(self) -> dict[str, object]:
+    async def _measure_link(self) -> LinkChanges:
         """A first heartbeat at link-up: round trip and signal show with the link, not later.
 
         It tells nothing the login did not: a failure waits for the next heartbeat's verdict.
         """
-        measured: dict[str, object] = {"signal_dbm": await self._read_signal()}
+        measured: LinkChanges = {"signal_dbm": await self._read_signal()}
         if self.keep_link:
             try:
                 measured["ping_round_trip"] = round(await self.client.ping() * 1000, 1)
@@ -372,13 +381,14 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         for listener in list(self._command_listeners):
             listener(command)
 
-    def _set_online(self, **measured: object) -> None:
+    def _set_online(self, measured: LinkChanges) -> None:
         async_clear_device_lost(self.hass, self.config_entry)
         self._online.set()
         if self._said_down or not self.data.online:
             LOGGER.info("OneNET link through %s is up", self.client.url)
         self._said_down = False
-        self._update(online=True, **measured)
+        changes: LinkChanges = {**measured, "online": True}
+        self._update(**changes)
 
     def _set_offline(self) -> None:
         self._online.clear()
@@ -398,8 +408,8 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
                 error,
             )
 
-    def _update(self, **changes: object) -> None:
-        self.async_set_updated_data(replace(self.data, **changes))  # type: ignore[arg-type]
+    def _update(self, **changes: Unpack[LinkChanges]) -> None:
+        self.async_set_updated_data(replace(self.data, **changes))
 
     @staticmethod
     async def _wait(event: asyncio.Event, seconds: float) -> bool:
