@@ -36,15 +36,8 @@ if TYPE_CHECKING:
 SERVICE_CALL_SCHEMA = vol.Schema(
     {
         vol.Required("action"): cv.service,
-        vol.Optional("target", default=dict): vol.Schema(
-            {
-                vol.Optional("entity_id"): cv.comp_entity_ids,
-                vol.Optional("device_id"): vol.All(cv.ensure_list, [cv.string]),
-                vol.Optional("area_id"): vol.All(cv.ensure_list, [cv.string]),
-                vol.Optional("floor_id"): vol.All(cv.ensure_list, [cv.string]),
-                vol.Optional("label_id"): vol.All(cv.ensure_list, [cv.string]),
-            }
-        ),
+        # Core's own target fields, as a script's or an automation's action takes them.
+        vol.Optional("target", default=dict): vol.Schema(cv.TARGET_SERVICE_FIELDS),
         vol.Optional("data", default=dict): dict,
     }
 )
