@@ -10,6 +10,8 @@ from importlib import metadata
 
 from homeassistant.const import __version__ as ha_version
 
+from custom_components.onenet_m6311.m6311 import DEFAULT_LINE_LIMIT
+
 from .command_latency import CommandLatency, command_latency_section
 from .forwarding import (
     BAUDRATE,
@@ -95,8 +97,8 @@ def report(results: Results) -> str:
             "(module emulator `cloud_latency`) |"
         ),
         (
-            "| integration options | defaults (batch window 1 s, line limit 1024 bytes, the time "
-            "of each change always sent, heartbeat 60 s) unless stated |"
+            f"| integration options | defaults (batch window 1 s, line limit {DEFAULT_LINE_LIMIT}"
+            " bytes, the time of each change always sent, heartbeat 60 s) unless stated |"
         ),
         "",
         "## 1. Throughput",
