@@ -34,7 +34,7 @@ IP_TCP_HEADERS = 40
 TCP_TIMESTAMPS = 12
 """The TCP timestamp option (10 bytes, padded to 12) most stacks add to every segment."""
 MSS = 1460
-"""TCP payload per segment on a 1500-byte MTU; a SAVEDATA of one line (up to 1024 bytes) fits one."""
+"""TCP payload per segment on a 1500-byte MTU; a SAVEDATA of one line (to 1024 bytes) fits."""
 AES_KEY = bytes(16)
 """Any 16 bytes: only the length of the ciphertext is used."""
 

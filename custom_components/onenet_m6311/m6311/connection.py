@@ -56,6 +56,7 @@ from .errors import (
     Reason,
     error_for_code,
 )
+from .listeners import Listeners
 from .models import Connected, ConnectFailed, ConnectionLost, ModuleEvent, NetworkReport
 from .redaction import SECRETS, install_log_filter
 from .responses import IMEI_LINE, SIGNAL_ANSWER, Final, Info, LineDecoder, Response
@@ -155,14 +156,14 @@ class ModuleConnection:
         self._decoder = LineDecoder()
         self._lock = asyncio.Lock()
         self._pending: _Pending | None = None
-        self._subscribers: list[EventCallback] = []
+        self._subscribers: Listeners[[ModuleEvent]] = Listeners("a subscriber")
         self._out_of_step: str | None = None
         """The name of a command that ended without its final result, while the line is out
         of step because of it."""
         self._idle: asyncio.TimerHandle | None = None
         self._bytes_sent = 0
         self._bytes_received = 0
-        self._counter_listeners: list[CounterListener] = []
+        self._counter_listeners: Listeners[[]] = Listeners("a counter listener")
         self._lost_reason: str | None = None
         self.trace = SerialTrace()
         """The last lines both ways, with times and without secrets: for bug reports."""
@@ -185,21 +186,10 @@ class ModuleConnection:
 
         It is called for every read and write, so it should only note that something changed.
         """
-        self._counter_listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._counter_listeners.remove(listener)
-
-        return remove
+        return self._counter_listeners.add(listener)
 
     def _counters_changed(self) -> None:
-        for listener in list(self._counter_listeners):
-            try:
-                listener()
-            except Exception:
-                # As for subscribers: a listener's bug must not stop the read loop.
-                _LOGGER.exception("A counter listener failed")
+        self._counter_listeners.notify()
 
     @property
     def connected(self) -> bool:
@@ -256,13 +246,7 @@ class ModuleConnection:
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback` with every unsolicited event; returns the call that unsubscribes."""
-        self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._subscribers.add(callback)
 
     async def execute(
         self, command: Command, *, timeout: float | None = None, resync: bool = True
@@ -403,12 +387,7 @@ class ModuleConnection:
             self._out_of_step = pending.command.name
 
     def _notify(self, event: ModuleEvent) -> None:
-        for callback in list(self._subscribers):
-            try:
-                callback(event)
-            except Exception:
-                # A subscriber's bug must not stop the read loop, or every command would hang.
-                _LOGGER.exception("A subscriber failed on %s", type(event).__name__)
+        self._subscribers.notify(event)
 
     def _connection_lost(self, reason: str) -> None:
         if self._lost_reason is not None:

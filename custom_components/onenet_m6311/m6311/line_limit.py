@@ -11,12 +11,12 @@ took is about its content, and stays the error it is.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
 from .commands import DEFAULT_LINE_LIMIT, MIN_LINE_LIMIT, check_line_limit
 from .errors import M6311CommandError, ParameterError, Reason, refused_as_unknown
+from .listeners import Listeners
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,17 +51,11 @@ class LineLimit:
         self.value = check_line_limit(limit)
         self.longest_accepted = 0
         """The longest data line the module carried out (bytes with CR LF)."""
-        self._listeners: list[LimitListener] = []
+        self._listeners: Listeners[[int]] = Listeners("a line limit listener")
 
     def add_listener(self, listener: LimitListener) -> Callable[[], None]:
         """Call `listener` with the new limit whenever it is lowered; returns the remover."""
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return remove
+        return self._listeners.add(listener)
 
     def accepted(self, size: int) -> None:
         """The module carried out a data line of `size` bytes."""
@@ -84,6 +78,5 @@ class LineLimit:
             size,
             self.value,
         )
-        for listener in list(self._listeners):
-            listener(self.value)
+        self._listeners.notify(self.value)
         return LineRefusedError(error.command, error.error_code, size, self.value)
