@@ -6,6 +6,7 @@ buffer is shorter than the client's guess does; nothing it refuses is carried ou
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from custom_components.onenet_m6311.m6311 import (
     ParameterError,
     Record,
 )
+from custom_components.onenet_m6311.m6311.line_limit import GROWTH_CEILING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -138,3 +140,38 @@ async def test_the_limit_never_goes_below_the_smallest_allowed(
         await client.send_data(records(6))
     assert not isinstance(caught.value, LineRefusedError)
     assert client.line_limit == 64
+
+
+async def test_the_limit_grows_on_a_module_that_takes_longer_lines(
+    fake: FakeModule, client: M6311Client
+) -> None:
+    # The document's firmware takes 1024 bytes: lines near the limit let it grow, up to that.
+    changes: list[int] = []
+    client.limits.add_listener(changes.append)
+    fake.fallback = OK
+    rooms = records(600)
+
+    await client.send_data(rooms)
+
+    assert changes == sorted(changes)  # only upward
+    assert client.line_limit == GROWTH_CEILING
+    sizes = [len(line) + 2 for line in fake.received if line.startswith("AT+CIOTDAT=")]
+    assert max(sizes) > DEFAULT_LINE_LIMIT
+    assert sent_records(fake, GROWTH_CEILING) == [f"{r.datastream},,{r.value}" for r in rooms]
+
+
+async def test_a_longer_line_refused_ends_the_growth_quietly_and_loses_nothing(
+    fake: FakeModule, client: M6311Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fallback = refusing_beyond(300)
+    rooms = records(120)
+
+    with caplog.at_level(logging.WARNING):
+        await client.send_data(rooms)
+        await client.send_data(rooms)  # settled: nothing longer is tried again
+
+    assert DEFAULT_LINE_LIMIT - 16 <= client.line_limit <= 300
+    refused = [line for line in fake.received if len(line) + 2 > 300]
+    assert len(refused) == 1  # one probe, once
+    assert sent_records(fake, 300) == [f"{r.datastream},,{r.value}" for r in rooms] * 2
+    assert "refused" not in caplog.text  # the growth's own answer, not a warning

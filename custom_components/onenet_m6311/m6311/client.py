@@ -467,30 +467,33 @@ class M6311Client(ModuleConnection):
         Raises:
             M6311ValidationError: a record does not fit a line (also once the limit is lower).
         """
-        lines = commands.split_records(records, msg_id=msg_id, line_limit=self.line_limit)
-        acknowledged = wait_ack and msg_id > 0
+        commands.split_records(records, msg_id=msg_id, line_limit=self.line_limit)  # all fit
+        pending = list(records)
+        sent = 0
+        expected = 1 if wait_ack and msg_id > 0 else 0
+        waiters: list[asyncio.Future[None]] = []
         with contextlib.ExitStack() as stack:
-            # One acknowledgement a line, all with the same message id: any waiter is as good
-            # as another, so lines added by a split only add waiters.
-            waiters = stack.enter_context(self._acks.expect_saves(msg_id, 0))
-            sent = 0
-            while sent < len(lines):
-                if acknowledged and len(waiters) < len(lines):
-                    more = len(lines) - len(waiters)
-                    waiters += stack.enter_context(self._acks.expect_saves(msg_id, more))
-                command = commands.send_data(msg_id, lines[sent], line_limit=self.line_limit)
-                try:
-                    await self._send_line(command)
-                except LineRefusedError:
-                    # The limit is lower now: what is left goes in shorter lines.
-                    rest = [record for line in lines[sent:] for record in line]
-                    lines[sent:] = commands.split_records(
-                        rest, msg_id=msg_id, line_limit=self.line_limit
+            while pending:
+                # Each line is cut from what is left at the limit of the moment: it grows
+                # and shrinks as the module teaches it (line_limit.py).
+                line = commands.split_records(pending, msg_id=msg_id, line_limit=self.line_limit)[0]
+                command = commands.send_data(msg_id, line, line_limit=self.line_limit)
+                # Expected before the line goes out (its SAVE may come before its OK); a line
+                # refused for its length is not sent, and its waiter goes with it.
+                with contextlib.ExitStack() as line_acks:
+                    line_waiters = line_acks.enter_context(
+                        self._acks.expect_saves(msg_id, expected)
                     )
-                    continue
+                    try:
+                        await self._send_line(command)
+                    except LineRefusedError:
+                        continue
+                    stack.enter_context(line_acks.pop_all())
+                waiters += line_waiters
+                del pending[: len(line)]
                 sent += 1
             await self._acks.wait(waiters, ack_timeout, "CIOTDAT: the data was")
-        return len(lines)
+        return sent
 
     async def send_once(
         self,

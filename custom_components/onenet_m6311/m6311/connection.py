@@ -84,7 +84,8 @@ READ_SIZE = 4096
 
 type EventCallback = Callable[[ModuleEvent], None]
 type CounterListener = Callable[[], None]
-type StreamOpener = Callable[..., Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
+type Opened = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+type StreamOpener = Callable[..., Awaitable[Opened]]
 
 
 @dataclass(slots=True)
@@ -165,6 +166,8 @@ class ModuleConnection:
         self._bytes_received = 0
         self._counter_listeners: Listeners[[]] = Listeners("a counter listener")
         self._lost_reason: str | None = None
+        self._abandoned_opens: set[asyncio.Future[Opened]] = set()
+        """Opens given up on, kept until they end and are closed (`_open`)."""
         self.trace = SerialTrace()
         """The last lines both ways, with times and without secrets: for bug reports."""
         self.data_usage = DataUsageMeter()
@@ -202,8 +205,7 @@ class ModuleConnection:
             return
         install_log_filter()
         try:
-            async with asyncio.timeout(OPEN_TIMEOUT):
-                reader, writer = await self._open_connection(url=self.url, baudrate=self.baudrate)
+            reader, writer = await self._open()
         except (OSError, TimeoutError, serialx.SerialException) as err:
             msg = f"cannot open {self.url}: {err.__class__.__name__}: {err}"
             raise M6311ConnectionError(msg) from err
@@ -214,6 +216,44 @@ class ModuleConnection:
         self._read_task = asyncio.get_running_loop().create_task(
             self._read_loop(reader), name=f"m6311 reader {self.url}"
         )
+
+    async def _open(self) -> Opened:
+        """Open the port within `OPEN_TIMEOUT`, never cancelling an open in flight.
+
+        serialx opens a device in a worker thread. Cancelled there (a timeout, an unload),
+        the open still finishes, and if it then fails (the port went away meanwhile) asyncio
+        reports the error of an abandoned future, which a busy machine turns into a random
+        failure. So the open runs as a task of its own that is waited for, not cancelled: one
+        given up on is closed when it completes (`_discard_open`), and kept until then.
+
+        Raises:
+            TimeoutError: not open within `OPEN_TIMEOUT`.
+        """
+        opening: asyncio.Future[Opened] = asyncio.ensure_future(
+            self._open_connection(url=self.url, baudrate=self.baudrate)
+        )
+        try:
+            done, _ = await asyncio.wait({opening}, timeout=OPEN_TIMEOUT)
+        except asyncio.CancelledError:
+            self._abandon(opening)
+            raise
+        if not done:
+            self._abandon(opening)
+            msg = f"not open within {OPEN_TIMEOUT:g} s"
+            raise TimeoutError(msg)
+        return opening.result()
+
+    def _abandon(self, opening: asyncio.Future[Opened]) -> None:
+        self._abandoned_opens.add(opening)
+        opening.add_done_callback(self._discard_open)
+
+    def _discard_open(self, opening: asyncio.Future[Opened]) -> None:
+        """An open given up on has ended: close what it opened; its failure is expected."""
+        self._abandoned_opens.discard(opening)
+        if opening.cancelled() or opening.exception() is not None:
+            return
+        _, writer = opening.result()
+        writer.close()
 
     async def close(self) -> None:
         """Close the port; safe to call at any time, any number of times."""
