@@ -121,6 +121,19 @@ def _credentials_schema(mode: ConnectMode, *, provisioned: bool) -> vol.Schema:
     return vol.Schema({**fields, **ENCRYPT})
 
 
+def _id_errors(user_input: dict[str, Any]) -> dict[str, str]:
+    """OneNET's device and project IDs are digits: checked here, before the module is asked.
+
+    Anything else would reach the platform and come back as a refused login (-109).
+    """
+    return {
+        field: "not_digits"
+        for field in (CONF_DEVICE_ID, CONF_PROJECT_ID)
+        if field in user_input
+        and not (str(user_input[field]).strip().isdecimal() and str(user_input[field]).isascii())
+    }
+
+
 class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an M6311 module."""
 
@@ -239,6 +252,8 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
+            errors = _id_errors(user_input)  # shown again as typed, nothing asked
+        if user_input is not None and not errors:
             try:
                 data = await self._async_check_credentials(mode, user_input)
             except ProbeError as err:
@@ -331,6 +346,8 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         mode = ConnectMode(entry.data[CONF_MODE])
         errors: dict[str, str] = {}
         if user_input is not None:
+            errors = _id_errors(user_input)
+        if user_input is not None and not errors:
             await self._async_release_port(self._port)
             # Mode 0 logs in with what the module stores; a new master key re-provisions it.
             kept = {

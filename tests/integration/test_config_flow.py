@@ -609,6 +609,33 @@ async def test_a_mode_the_firmware_lacks_says_what_it_answered(
     assert result["description_placeholders"] == {"mode": "1", "answer": "+ERR=-108"}
 
 
+@pytest.mark.parametrize(
+    ("step", "credentials", "field"),
+    [
+        ("device", {CONF_DEVICE_ID: "abc", CONF_MASTER_KEY: MASTER_KEY}, CONF_DEVICE_ID),
+        ("device", {CONF_DEVICE_ID: "١٢٣", CONF_MASTER_KEY: MASTER_KEY}, CONF_DEVICE_ID),
+        (
+            "project",
+            {CONF_PROJECT_ID: "23a19", CONF_AUTH_KEY: "SYS", CONF_AUTH_VALUE: "x"},
+            CONF_PROJECT_ID,
+        ),
+    ],
+)
+async def test_ids_that_are_not_digits_are_refused_before_the_module_is_asked(
+    hass: HomeAssistant,
+    module: ModuleEmulator,
+    step: str,
+    credentials: dict[str, Any],
+    field: str,
+) -> None:
+    result = await to_mode_step(hass, path_of(module), step)
+    sent = len(module.commands)
+    result = await configure(hass, result, {**credentials, CONF_ENCRYPT: False})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "not_digits"}
+    assert len(module.commands) == sent  # nothing went to the module
+
+
 async def test_mode2_wrong_auth_value_then_right(
     hass: HomeAssistant, module: ModuleEmulator, device_id: str
 ) -> None:
@@ -624,16 +651,24 @@ async def test_mode2_wrong_auth_value_then_right(
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
-    [(CONF_DEVICE_ID, "12 34"), (CONF_MASTER_KEY, 'key"with"quotes')],
+    ("field", "value", "error"),
+    [
+        (CONF_DEVICE_ID, "12 34", {CONF_DEVICE_ID: "not_digits"}),
+        (CONF_MASTER_KEY, 'key"with"quotes', {"base": "invalid_parameters"}),
+    ],
 )
 async def test_mode1_characters_the_module_cannot_take_then_fixed(
-    hass: HomeAssistant, module: ModuleEmulator, device_id: str, field: str, value: str
+    hass: HomeAssistant,
+    module: ModuleEmulator,
+    device_id: str,
+    field: str,
+    value: str,
+    error: dict[str, str],
 ) -> None:
     result = await to_mode_step(hass, path_of(module), "device")
 
     result = await configure(hass, result, {**mode1_input(device_id), field: value})
-    assert result["errors"] == {"base": "invalid_parameters"}
+    assert result["errors"] == error
     assert not any(value in line for line in module.commands)  # refused before sending
 
     result = await configure(hass, result, mode1_input(device_id))
