@@ -9,7 +9,9 @@ to the outbox alone:
   `PER_COMMIT` records) and lines are confirmed as the sender does (`PER_LINE` a line); the
   bytes the process wrote per record, for each;
 - `open PATH`: the time to open that file at start, and the memory it then costs;
-- `queue PATH COUNT`: the memory of a process that queued COUNT records itself.
+- `queue PATH COUNT`: the memory of a process that queued COUNT records itself;
+- `stream PATH`: a steady stream of changes (`STREAM_RATE` a second) into an empty outbox; the
+  seconds from each change to the end of the transaction that wrote it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from custom_components.onenet_m6311.forwarding.outbox import Outbox, OutboxRecord
+from custom_components.onenet_m6311.forwarding.outbox import COMMIT_DELAY, Outbox, OutboxRecord
+
+if TYPE_CHECKING:
+    from custom_components.onenet_m6311.forwarding.outbox_db import Changes, Row
 
 CAPACITY = 1_000_000
 PER_COMMIT = 10
@@ -30,6 +36,12 @@ PER_LINE = 20
 """Records per confirmed line: what a 1,024-byte line holds of records with their times."""
 MEASURED = 2_000
 """Records added, then confirmed, in a `disk` measurement."""
+STREAM_RATE = 20
+"""Changes a second in a `stream` measurement: a busy home, and several changes a transaction."""
+STREAM_CHANGES = 600
+"""Changes in a `stream` measurement (30 s of them)."""
+STREAM_PATIENCE = 30.0
+"""Seconds the last changes of a stream may take to reach the disk before the run fails."""
 
 
 def record(number: int) -> OutboxRecord:
@@ -128,7 +140,51 @@ async def queue(path: Path, count: int) -> dict[str, float]:
     return {"queued": queued, "rss_delta": rss_after - rss_before}
 
 
-async def main(argv: list[str]) -> dict[str, float]:
+def note_commits(box: Outbox, committed: dict[int, float], writes: list[float]) -> None:
+    """Note when each record's transaction ended (`committed`, by value) and how long it took.
+
+    `OutboxDatabase.apply` returns once SQLite's COMMIT has (`synchronous=FULL`) flushed it.
+    """
+    apply = box._db.apply  # noqa: SLF001  # this process's own outbox, timed from inside
+
+    def apply_and_note(changes: Changes) -> list[Row]:
+        started = time.monotonic()
+        rows = apply(changes)
+        ended = time.monotonic()
+        writes.append(ended - started)
+        for record in changes.inserts.values():
+            committed[int(record.value)] = ended
+        return rows
+
+    box._db.apply = apply_and_note  # type: ignore[method-assign]  # noqa: SLF001
+
+
+async def stream(path: Path) -> dict[str, list[float]]:
+    """Seconds from each change of a steady stream to the end of the transaction holding it."""
+    box = Outbox(path, CAPACITY)
+    await box.async_open()
+    committed: dict[int, float] = {}
+    writes: list[float] = []
+    note_commits(box, committed, writes)
+    changed: list[float] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for number in range(STREAM_CHANGES):
+        # On a schedule, not a sleep after each change: a late change does not slow the stream.
+        await asyncio.sleep(max(0.0, start + number / STREAM_RATE - loop.time()))
+        changed.append(time.monotonic())
+        box.add([OutboxRecord("sensor_kitchen_temperature", number, "2026-11-27 12:00:00")])
+    async with asyncio.timeout(STREAM_PATIENCE):  # the cadence writes the last ones: no flush
+        while len(committed) < STREAM_CHANGES:  # noqa: ASYNC110  # the outbox's thread notes them
+            await asyncio.sleep(COMMIT_DELAY / 10)
+    await box.async_close()
+    return {
+        "latencies": [committed[number] - at for number, at in enumerate(changed)],
+        "writes": writes,
+    }
+
+
+async def main(argv: list[str]) -> dict[str, float] | dict[str, list[float]]:
     """Run the measurement named on the command line."""
     kind, path = argv[0], Path(argv[1])
     if kind == "fill":
@@ -139,6 +195,8 @@ async def main(argv: list[str]) -> dict[str, float]:
         return await open_file(path)
     if kind == "queue":
         return await queue(path, int(argv[2]))
+    if kind == "stream":
+        return await stream(path)
     msg = f"unknown measurement {kind!r}"
     raise SystemExit(msg)
 

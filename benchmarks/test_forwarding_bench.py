@@ -83,10 +83,11 @@ COST_STEPS = 50
 BATCH_WINDOW = 1.0
 """The integration's default; the cost bursts must end within it (checked)."""
 TIME_MODE_BURSTS = 3
-TIME_MODE_STEPS = 25
-"""Readings per home sensor in a burst: 250 records, which without times are confirmed about
-4 s after their change (the 1 s batch window, then 9 or 10 lines), within the 5 s after which
-"only when delayed" would send a time (checked: none went with one)."""
+TIME_MODE_STEPS = 6
+"""Readings per home sensor in a burst: 60 records, which without times are confirmed about
+4 s after their change (the 1 s batch window, then 9 or 10 lines of the default 256 bytes),
+within the 5 s after which "only when delayed" would send a time (checked: none went with
+one)."""
 COMMANDS = 300
 COMMAND_GAP = 0.02
 

@@ -9,6 +9,8 @@ nothing) and what came twice (at most the one line in flight at a crash).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import time
 from typing import TYPE_CHECKING
 
@@ -34,8 +36,6 @@ PROBE = "sensor.fault_probe"
 DATASTREAM = "sensor_fault_probe"
 RATE = 20.0
 """Changes per second."""
-ON_DISK_WITHIN = 1.0
-"""The outbox's promise: a record is on disk at most this long after its change."""
 
 
 def options(tmp_path: Path, latency: float = 0.0) -> DemoOptions:
@@ -92,13 +92,47 @@ async def produce(
 
 
 async def arrived(stack: DemoStack, sent: list[int], within: float = 120) -> Tally:
-    """Wait until every value sent is on the platform (or the time is up); the tally."""
+    """Wait until every value sent is on the platform, or none came for `within` s; the tally.
+
+    A hang guard, not a speed limit: a busy machine drains a long queue slowly (a line a cloud
+    second on the slow stack), and each datapoint that arrives gives it `within` s more.
+    """
     deadline = time.monotonic() + within
+    received = 0
     while True:
         result = tally(sent, (await stack.datapoints()).get(DATASTREAM, []))
-        if not result.lost or time.monotonic() > deadline:
+        if not result.lost:
+            return result
+        if result.received > received:
+            received, deadline = result.received, time.monotonic() + within
+        elif time.monotonic() > deadline:
             return result
         await asyncio.sleep(0.5)
+
+
+def in_outbox_file(stack: DemoStack, value: int) -> bool:
+    """Whether the entry's outbox file holds `value`, read as another process would."""
+    files = list((stack.config_dir / ".storage").glob("onenet_m6311.outbox.*.sqlite"))
+    if not files:
+        return False
+    with contextlib.closing(sqlite3.connect(f"file:{files[0]}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT value FROM records WHERE datastream = ?", (DATASTREAM,))
+        return any(float(stored) == value for (stored,) in rows)
+
+
+async def safe_from_a_crash(stack: DemoStack, value: int, within: float = 60) -> None:
+    """Wait until `value` is in the outbox's file or on the platform.
+
+    The outbox writes in order, each transaction all that waits, and sends in order: once the
+    last value sent is in either place, so is every earlier one, and a kill -9 loses none. How
+    soon that is depends on the machine (`scripts/bench`, part 4); `within` only ends a hang.
+    """
+    async with asyncio.timeout(within):
+        while not await asyncio.to_thread(in_outbox_file, stack, value):
+            delivered = (await stack.datapoints()).get(DATASTREAM, [])
+            if any(float(point) == value for point in delivered):
+                return
+            await asyncio.sleep(0.1)
 
 
 async def link_state(stack: DemoStack) -> str:
@@ -126,7 +160,7 @@ async def test_an_unplug_during_a_stream_loses_nothing(stack: DemoStack) -> None
 async def test_records_queued_while_unplugged_survive_kill_9(stack: DemoStack) -> None:
     await stack.control("unplug")
     sent = await produce(stack, range(400))
-    await asyncio.sleep(ON_DISK_WITHIN + 0.5)
+    await safe_from_a_crash(stack, sent[-1])
     await stack.kill_hass()
     await stack.control("replug")
     await stack.restart_hass()
@@ -140,10 +174,10 @@ async def test_a_crash_while_draining_duplicates_at_most_one_line(slow_stack: De
     stack = slow_stack
     await stack.control("unplug")
     sent = await produce(stack, range(200))
-    await asyncio.sleep(ON_DISK_WITHIN + 0.5)  # 200 queued and on disk
+    await safe_from_a_crash(stack, sent[-1])  # 200 queued and on disk
     await stack.control("replug")
     sent += await produce(stack, range(200, 600))  # 400 more while the 200 drain
-    await asyncio.sleep(ON_DISK_WITHIN + 0.5)
+    await safe_from_a_crash(stack, sent[-1])
     assert await queued(stack) > 0  # still draining: a line is on its way
     await stack.kill_hass()
     await stack.restart_hass()

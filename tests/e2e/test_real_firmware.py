@@ -11,7 +11,6 @@ command, and checks on the emulated platform that nothing was lost.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,15 @@ from demo.hass_log import LINK_WARNINGS
 from demo.stack import DemoOptions, DemoStack
 from soak.tally import is_one_run, records_per_line
 
-from .test_faults import DATASTREAM, ON_DISK_WITHIN, PROBE, arrived, link_state, produce, running
+from .test_faults import (
+    DATASTREAM,
+    PROBE,
+    arrived,
+    link_state,
+    produce,
+    running,
+    safe_from_a_crash,
+)
 from .test_hass_process import until
 
 if TYPE_CHECKING:
@@ -80,7 +87,7 @@ async def test_the_m6311r_drivers_module_end_to_end(stack: DemoStack) -> None:
     # Records queued while the module is away survive a kill -9 of hass.
     await stack.control("unplug")
     more = await produce(stack, range(900, 1100))
-    await asyncio.sleep(ON_DISK_WITHIN + 0.5)
+    await safe_from_a_crash(stack, more[-1])
     await stack.kill_hass()
     await stack.control("replug")
     await stack.restart_hass()

@@ -12,6 +12,7 @@ from emulator.module import Dialect, ModuleConfig, ModuleEmulator, parse_dialect
 from .module_support import SerialClient, attached, framed, running
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from pathlib import Path
 
 
@@ -120,31 +121,47 @@ async def test_output_is_paced_at_the_baud_rate() -> None:
     assert elapsed >= 0.9 * len(answer) * 10 / 9600
 
 
-@pytest.mark.parametrize("pace_input", [True, False])
-async def test_input_is_paced_when_asked(pace_input: bool) -> None:
+LONG_LINE = "AT+CIOTMKEYX=" + "k" * 1000
+"""Unknown: a bare +ERR once the whole line is in."""
+
+
+async def test_input_is_paced_when_asked() -> None:
     # A 1 KB command line takes about a second on the wire at 9600 baud before the module can
-    # answer it; the pty alone hands it over at once.
-    line = "AT+CIOTMKEYX=" + "k" * 1000  # unknown: a bare +ERR once the whole line is in
-    wire = (len(line) + 2) * 10 / 9600
-    async with running(baudrate=9600, pace_input=pace_input) as module, attached(module) as port:
+    # answer it.
+    wire = (len(LONG_LINE) + 2) * 10 / 9600
+    async with running(baudrate=9600, pace_input=True) as module, attached(module) as port:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await port.ask(line, framed("+ERR"))
-        elapsed = loop.time() - started
-    if pace_input:
-        assert elapsed >= 0.9 * wire
-    else:
-        assert elapsed < wire / 2
+        await port.ask(LONG_LINE, framed("+ERR"))
+        assert loop.time() - started >= 0.9 * wire
 
 
-async def test_fast_lines_are_not_slowed_per_byte() -> None:
+async def test_input_is_not_paced_unless_asked() -> None:
+    # At 300 baud the line would take 34 s on the wire; the pty alone hands it over at once,
+    # so the answer comes within `ask`'s few seconds.
+    async with running(baudrate=300) as module, attached(module) as port:
+        await port.ask(LONG_LINE, framed("+ERR"))
+
+
+async def test_fast_lines_are_not_slowed_per_byte(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The output waits once per slice of about 10 ms of line time, never per byte: at 921600
+    # baud a 510-byte answer is one slice, one wait.
     key = "k" * 500
+    answer = framed("+OK=" + key)
     async with running(baudrate=921600) as module, attached(module) as port:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        await port.ask(f"AT+CIOTMKEY={key}", framed("+OK=" + key))
-        # 510 bytes at 9600 baud would take 0.53 s; at 921600 a few ms plus the loop's overhead.
-        assert loop.time() - started < 0.5
+        pieces: list[bytes] = []
+        paced = module.output._paced
+
+        async def noting(data: bytes, deliver: Callable[[bytes], Awaitable[None]]) -> None:
+            async def deliver_and_note(piece: bytes) -> None:
+                pieces.append(piece)
+                await deliver(piece)
+
+            await paced(data, deliver_and_note)
+
+        monkeypatch.setattr(module.output, "_paced", noting)
+        await port.ask(f"AT+CIOTMKEY={key}", answer)
+    assert pieces == [answer]
 
 
 def test_dialect_names_parse() -> None:

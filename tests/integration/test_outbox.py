@@ -1,20 +1,25 @@
 """The outbox: bounded, at least once, on disk within a second, a window of it in memory.
 
 These drive `Outbox` directly on real SQLite files in a temporary folder, and read the files
-with a second connection, as a restarted Home Assistant would.
+with a second connection, as a restarted Home Assistant would. None asserts how fast anything
+is (that is `scripts/bench`, part 4): the write cadence is checked on the test's own clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import sqlite3
 import threading
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from homeassistant.util import dt as dt_util
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytest_homeassistant_custom_component.common import async_fire_time_changed_exact
 
 from custom_components.onenet_m6311.forwarding import outbox as outbox_module
 from custom_components.onenet_m6311.forwarding.outbox import Outbox, OutboxRecord
@@ -24,7 +29,14 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+
     from custom_components.onenet_m6311.forwarding.outbox_db import Row
+
+ROUNDING = timedelta(microseconds=10)
+"""Under `freezer` the loop's clock is seconds since 1970 in a float (steps of 0.24 us): a timer
+armed for exactly now may read a fraction of a microsecond later, and is due all the same."""
 
 
 def records(count: int, start: int = 0) -> list[OutboxRecord]:
@@ -146,21 +158,62 @@ async def test_a_first_start_has_nothing_to_load(outbox: Outbox, path: Path) -> 
     assert on_disk(path) == []  # the file exists, empty
 
 
-async def test_new_records_reach_the_disk_within_a_second_however_steady_the_stream(
-    outbox: Outbox, path: Path
+def transactions_of(box: Outbox) -> list[list[int]]:
+    """The values each transaction of `box` writes from now on, one list per transaction."""
+    transactions: list[list[int]] = []
+    apply = box._db.apply
+
+    def apply_and_note(changes: Changes) -> list[Row]:
+        rows = apply(changes)
+        transactions.append([int(record.value) for record in changes.inserts.values()])
+        return rows
+
+    box._db.apply = apply_and_note  # type: ignore[method-assign]
+    return transactions
+
+
+async def advance(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, box: Outbox, milliseconds: int
 ) -> None:
-    # A change every 0.2 s for 3 s: a debounce that every change pushes back would never
-    # write; the outbox writes on a cadence the changes cannot move.
-    added_at: list[float] = []
-    loop = asyncio.get_running_loop()
-    for step in range(15):
-        outbox.add(records(1, start=step))
-        added_at.append(loop.time())
-        await asyncio.sleep(0.2)
-        # Every record added a second ago or more is in the file, read by another connection.
-        due = sum(loop.time() - at >= 1.0 for at in added_at)
-        assert len(on_disk(path)) >= due, f"step {step}: {due} due, {on_disk(path)} on disk"
-    assert on_disk(path)[:10] == list(range(10))
+    """Move the test's clock on, run the timers then due, and wait for the writes they started.
+
+    The loop's clock is frozen too: no timer fires by itself, however slow the machine is.
+    """
+    freezer.tick(timedelta(milliseconds=milliseconds))
+    async_fire_time_changed_exact(hass, dt_util.utcnow() + ROUNDING)
+    await box.async_settle()
+
+
+async def test_a_steady_stream_is_written_on_a_cadence_the_changes_cannot_push_back(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, outbox: Outbox, path: Path
+) -> None:
+    # A change every 0.2 s for 3 s on the test's clock. A debounce that each change re-armed
+    # would write nothing while the stream lasts; writing each change at once would not batch.
+    cadence = round(outbox_module.COMMIT_DELAY * 1000)  # milliseconds, like the clock below
+    every, stream = 200, 3000
+    step = math.gcd(cadence, every)  # the clock stops at every change and every deadline
+    transactions = transactions_of(outbox)
+    written_at: list[int] = []  # the clock when each transaction ended
+    queued_at: list[int] = []  # the clock when each value was queued (values count up)
+    now = 0
+    while now < stream + cadence:
+        if now < stream and now % every == 0:
+            outbox.add(records(1, start=len(queued_at)))
+            queued_at.append(now)
+        await advance(hass, freezer, outbox, step)
+        now += step
+        written_at += [now] * (len(transactions) - len(written_at))
+        # Every record queued a cadence ago or more is in the file, read by another connection.
+        due = [value for value, at in enumerate(queued_at) if now - at >= cadence]
+        assert on_disk(path)[: len(due)] == due, f"at {now} ms"
+
+    assert on_disk(path) == list(range(stream // every))
+    for values, at in zip(transactions, written_at, strict=True):
+        first = queued_at[values[0]]
+        # Started by the first change it holds, exactly a cadence later, and no later change
+        # moved it; it holds every change queued meanwhile.
+        assert at == first + cadence, f"{values} written at {at} ms"
+        assert values == [value for value, queued in enumerate(queued_at) if first <= queued < at]
 
 
 async def test_a_long_queue_keeps_only_a_window_in_memory(path: Path) -> None:
@@ -289,10 +342,7 @@ async def test_a_large_burst_is_written_before_its_cadence(
     box = Outbox(path, capacity=1000)
     await box.async_open()
     box.add(records(150))
-    for _ in range(100):  # the transaction runs on the outbox's thread
-        await asyncio.sleep(0.01)
-        if on_disk(path):
-            break
+    await box.async_settle()  # only a transaction the burst started: the cadence is a minute
     assert len(on_disk(path)) == 150
     await box.async_close()
 

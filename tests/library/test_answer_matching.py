@@ -164,10 +164,11 @@ async def test_an_information_answer_with_no_final_ends_on_its_own(
     }
     loop = asyncio.get_running_loop()
     started = loop.time()
-    assert await client.read_status() is LinkStatus.UP
-    assert loop.time() - started < connection.ANSWER_LINGER + 0.2
+    assert await client.read_status() is LinkStatus.UP  # not its timeout: that raises
+    assert loop.time() - started >= connection.ANSWER_LINGER  # a final had its chance
     await client.check_alive()
-    # Its final result might have come later still: a probe made sure before the next command.
+    # Its final result might have come later still: a probe made sure before the next command
+    # (the linger, and nothing else, ended the answer).
     assert fake.received == ["AT+CIOTSTATUS", "AT+CSQ", "AT"]
 
 
@@ -290,9 +291,10 @@ async def test_a_final_answer_without_its_line_end(fake: FakeModule, client: M63
 async def test_a_per_call_timeout(fake: FakeModule, client: M6311Client) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
+    # The message names the timeout that ran out: the call's, not the command's minute.
     with pytest.raises(M6311TimeoutError, match=r"CIOTINIT: no answer .* within 0\.25 s"):
-        await client.init_device(timeout=0.25)  # its own timeout is a minute
-    assert loop.time() - started < 1
+        await client.init_device(timeout=0.25)
+    assert loop.time() - started >= 0.25
 
 
 async def test_hostile_values_never_reach_the_line(fake: FakeModule, client: M6311Client) -> None:

@@ -64,8 +64,11 @@ async def test_a_cancelled_connect_leaves_no_orphan_error_and_no_open_port(
     connecting.cancel()  # an unload while the port opens
     with pytest.raises(asyncio.CancelledError):
         await connecting
-    opener.release.set()  # the open ends after all: failed, or opened too late
+    closing = asyncio.create_task(link.close())  # an unload waits for the open in flight
     await asyncio.sleep(0.2)
+    assert not closing.done()
+    opener.release.set()  # the open ends after all: failed, or opened too late
+    await closing
     assert loop_errors == []
     assert all(writer.closed for writer in opener.writers)  # an open that came late is closed
     assert not link.connected

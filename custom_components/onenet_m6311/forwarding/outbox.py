@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .outbox_db import Loaded, Row
-    from .values import RecordValue
+    from .values import QueuedValue
 
 DEFAULT_CAPACITY = 10_000
 WINDOW = 4096
@@ -55,7 +55,7 @@ class OutboxRecord(NamedTuple):
     """One datapoint waiting to be sent (a tuple: made for every state change, and cheap)."""
 
     datastream: str
-    value: RecordValue
+    value: QueuedValue
     time: str | None
     """`YYYY-MM-DD HH:MM:SS` in local time, or None to let the platform stamp it."""
 
@@ -82,7 +82,7 @@ class Outbox:
         self._next_id = 1
         self._in_flight = 0
         """How many of the oldest records the sender holds; a full outbox spares them."""
-        self._last_values: dict[str, RecordValue] = {}
+        self._last_values: dict[str, QueuedValue] = {}
         self._pending = _Pending()
         self._db = OutboxDatabase(path)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="onenet_m6311_outbox")
@@ -108,7 +108,7 @@ class Outbox:
             "write_failing": self._failing,
         }
 
-    def last_value(self, datastream: str) -> RecordValue | None:
+    def last_value(self, datastream: str) -> QueuedValue | None:
         """The value that last entered the outbox for a datastream (kept across restarts)."""
         return self._last_values.get(datastream)
 
@@ -147,8 +147,7 @@ class Outbox:
             return
         self._closed = True
         self._cancel_timer()
-        if self._commits:
-            await asyncio.gather(*self._commits, return_exceptions=True)
+        await self.async_settle()
         await self._transact()
         await self._run(self._db.close)
         await asyncio.get_running_loop().run_in_executor(None, self._thread.shutdown)
@@ -237,6 +236,15 @@ class Outbox:
     async def async_flush(self) -> None:
         """Write what is pending now."""
         await self._transact()
+
+    async def async_settle(self) -> None:
+        """Wait for the transactions already started (by the cadence or a burst) to end.
+
+        Unlike `async_flush` it starts none: what waits for the cadence keeps waiting, so a
+        test on a controlled clock can see which writes the cadence started, and when.
+        """
+        if self._commits:
+            await asyncio.gather(*self._commits, return_exceptions=True)
 
     def _drop_oldest(self) -> None:
         """Make room for one record: the oldest not being sent goes (it may yet arrive)."""
@@ -385,7 +393,7 @@ class _Pending:
         self.delete_ids: list[int] = []
         self.drop_past_window = 0
         """The oldest records past the window to drop: only the file knows which they are."""
-        self.last_values: dict[str, RecordValue] = {}
+        self.last_values: dict[str, QueuedValue] = {}
         self.counters = False
 
     def confirm_through(self, last_id: int) -> None:

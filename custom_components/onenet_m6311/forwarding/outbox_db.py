@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-    from .values import RecordValue
+    from .values import QueuedValue
 
-type Row = tuple[int, str, RecordValue, str | None]
+type Row = tuple[int, str, QueuedValue, str | None]
 """id, datastream, value, time."""
 
 
@@ -29,7 +29,7 @@ class QueuedRecord(Protocol):
     @property
     def datastream(self) -> str: ...  # noqa: D102
     @property
-    def value(self) -> RecordValue: ...  # noqa: D102
+    def value(self) -> QueuedValue: ...  # noqa: D102
     @property
     def time(self) -> str | None: ...  # noqa: D102
 
@@ -69,7 +69,7 @@ class Changes:
     """Dropped past the window: the `drop_oldest` first records with an id above
     `drop_oldest_after`, which only the file holds."""
     counters: dict[str, int] = field(default_factory=dict)
-    last_values: dict[str, RecordValue] = field(default_factory=dict)
+    last_values: dict[str, QueuedValue] = field(default_factory=dict)
     read_after: int | None = None
     read_limit: int = 0
     """With `read_after`, the transaction ends by reading the next records for the window."""
@@ -94,7 +94,7 @@ class Loaded:
     length: int
     last_id: int
     counters: dict[str, int]
-    last_values: dict[str, RecordValue]
+    last_values: dict[str, QueuedValue]
     window: list[Row]
 
 

@@ -28,7 +28,9 @@ from ..m6311.records import KEY_MAX_LENGTH, escape_value, format_time
 if TYPE_CHECKING:
     from datetime import datetime
 
-type RecordValue = int | float | str
+type QueuedValue = int | float | str
+"""A value as the outbox keeps it: the library's `RecordValue` less `bool`, since a state's
+on/off goes as 1/0 (`BINARY_VALUES`) and SQLite keeps no booleans."""
 
 BINARY_VALUES: dict[str, int] = {
     "on": 1,
@@ -58,7 +60,7 @@ _FLOAT_BITS = 1024
 """An integer of more bits is past any float: no number the platform could store."""
 
 
-def record_value(value: object) -> RecordValue | None:
+def record_value(value: object) -> QueuedValue | None:
     """The value to send for a state or attribute value; None when it is not sent."""
     if isinstance(value, bool):
         return int(value)
@@ -76,7 +78,7 @@ def record_value(value: object) -> RecordValue | None:
     return _text_value(text)
 
 
-def _text_value(text: str) -> RecordValue:
+def _text_value(text: str) -> QueuedValue:
     if _NUMBER.fullmatch(text) and math.isfinite(number := float(text)):
         # Digits only stay an integer (beyond 64 bits, the same digits as text); anything
         # else with a number's shape is a float.

@@ -256,7 +256,12 @@ class ModuleConnection:
         writer.close()
 
     async def close(self) -> None:
-        """Close the port; safe to call at any time, any number of times."""
+        """Close the port; safe to call at any time, any number of times.
+
+        An open given up on (`_open`) is waited for here, so nothing outlives the close.
+        """
+        if self._abandoned_opens:
+            await asyncio.wait(set(self._abandoned_opens), timeout=OPEN_TIMEOUT)
         task, self._read_task = self._read_task, None
         writer, self._writer = self._writer, None
         self._cancel_idle()
