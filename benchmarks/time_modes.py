@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from custom_components.onenet_m6311.forwarding.settings import DELAYED_AFTER, TimeMode
 from custom_components.onenet_m6311.m6311.data_usage import LinkContext, Traffic, account
+from custom_components.onenet_m6311.m6311.exchanges import typed_exchange
 from emulator.edp import AesCipher, SaveData, encode
 from emulator.module.atparse import parse_line, split_params
 
@@ -133,7 +134,9 @@ def saved_data(line: str) -> SaveData | None:
 
 def sensor_traffic(line: str) -> Traffic:
     """What the Cellular data sensor counts for an AT+CIOTDAT line (the library's accounting)."""
-    traffic, _context = account(line, LinkContext())  # a SAVEDATA needs no link state
+    # The line as the module took it, read as a line typed by hand is: a SAVEDATA needs no
+    # link state.
+    traffic, _context = account(typed_exchange(line), LinkContext())
     return traffic
 
 

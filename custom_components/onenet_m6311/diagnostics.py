@@ -56,10 +56,10 @@ async def async_get_config_entry_diagnostics(
 def _data_usage(coordinator: M6311Coordinator) -> dict[str, int]:
     """Since the entry was set up: the serial bytes, and the cellular estimate in its parts."""
     client = coordinator.client
-    traffic = client.data_usage.traffic
+    traffic = client.meters.data_usage.traffic
     return {
-        "serial_bytes_sent": client.serial_bytes_sent,
-        "serial_bytes_received": client.serial_bytes_received,
+        "serial_bytes_sent": client.meters.serial_bytes_sent,
+        "serial_bytes_received": client.meters.serial_bytes_received,
         **asdict(traffic),
         "cellular_bytes": traffic.total,
     }

@@ -141,10 +141,14 @@ def _data_size(
 
 DATA_SENSORS: tuple[DataSensorDescription, ...] = (
     # Both ways, headers included: what the SIM's plan counts (docs/data-usage.md).
-    _data_size("cellular_data", lambda client: client.data_usage.traffic.total, enabled=True),
+    _data_size(
+        "cellular_data", lambda client: client.meters.data_usage.traffic.total, enabled=True
+    ),
     # For troubleshooting the serial line only: off by default, as each heartbeat changes them.
-    _data_size("serial_bytes_sent", lambda client: client.serial_bytes_sent, enabled=False),
-    _data_size("serial_bytes_received", lambda client: client.serial_bytes_received, enabled=False),
+    _data_size("serial_bytes_sent", lambda client: client.meters.serial_bytes_sent, enabled=False),
+    _data_size(
+        "serial_bytes_received", lambda client: client.meters.serial_bytes_received, enabled=False
+    ),
 )
 
 
@@ -245,7 +249,7 @@ class DataSensor(M6311Entity, RestoreSensor):
             self._restored = await self._last_value()
         # Each byte would cost a state write: at most one every DATA_WRITE_INTERVAL.
         writes = Throttle(DATA_WRITE_INTERVAL, self.async_write_ha_state)
-        self.async_on_remove(self.coordinator.client.add_counter_listener(writes.request))
+        self.async_on_remove(self.coordinator.client.meters.add_listener(writes.request))
         self.async_on_remove(writes.cancel)
 
     async def _last_value(self) -> int:

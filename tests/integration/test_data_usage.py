@@ -172,11 +172,11 @@ async def test_the_data_sensors_count_what_the_emulated_module_actually_sent(
     assert math.ceil(frame / MSS) == 2
     reading = await step_costs(hass, module, reading, packets=2 + 2 + 1)
 
-    traffic = client.data_usage.traffic
+    traffic = client.meters.data_usage.traffic
     assert (traffic.edp_up, traffic.edp_down) == (module.edp_bytes.written, module.edp_bytes.read)
     assert shown(hass, CELLULAR) == traffic.total
-    assert shown(hass, SERIAL_SENT) == client.serial_bytes_sent > 0
-    assert shown(hass, SERIAL_RECEIVED) == client.serial_bytes_received > 0
+    assert shown(hass, SERIAL_SENT) == client.meters.serial_bytes_sent > 0
+    assert shown(hass, SERIAL_RECEIVED) == client.meters.serial_bytes_received > 0
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
@@ -194,10 +194,10 @@ async def test_the_counters_go_on_from_their_value_before_the_restart(
     )
     await set_up_quietly(hass, mode1_entry)
     client = client_of(mode1_entry)
-    assert shown(hass, CELLULAR) == 5000 + client.data_usage.traffic.total
+    assert shown(hass, CELLULAR) == 5000 + client.meters.data_usage.traffic.total
     # Nothing kept: counted from zero again, a reset that `total_increasing` allows.
-    assert shown(hass, SERIAL_SENT) == client.serial_bytes_sent
-    assert shown(hass, SERIAL_RECEIVED) == client.serial_bytes_received
+    assert shown(hass, SERIAL_SENT) == client.meters.serial_bytes_sent
+    assert shown(hass, SERIAL_RECEIVED) == client.meters.serial_bytes_received
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
@@ -212,8 +212,8 @@ async def test_a_reload_never_takes_the_counters_back(
     await wait_until(lambda: coordinator.data.ping_round_trip is not None)
     await quiet(hass)
     client = client_of(mode1_entry)  # a new client, counting from zero
-    assert shown(hass, CELLULAR) == before[CELLULAR] + client.data_usage.traffic.total
-    assert shown(hass, SERIAL_SENT) == before[SERIAL_SENT] + client.serial_bytes_sent
+    assert shown(hass, CELLULAR) == before[CELLULAR] + client.meters.data_usage.traffic.total
+    assert shown(hass, SERIAL_SENT) == before[SERIAL_SENT] + client.meters.serial_bytes_sent
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
@@ -226,7 +226,7 @@ async def test_the_diagnostics_show_the_counters_in_their_parts(
     assert usage["edp_up"] == module.edp_bytes.written
     assert usage["edp_down"] == module.edp_bytes.read
     assert usage["cellular_bytes"] == shown(hass, CELLULAR)
-    assert usage["serial_bytes_sent"] == client.serial_bytes_sent
+    assert usage["serial_bytes_sent"] == client.meters.serial_bytes_sent
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
@@ -240,5 +240,5 @@ async def test_a_renamed_sensor_keeps_its_restored_part(
     er.async_get(hass).async_update_entity(CELLULAR, new_entity_id="sensor.cellular_renamed")
     await quiet(hass)
     client = client_of(mode1_entry)
-    assert shown(hass, "sensor.cellular_renamed") == 5000 + client.data_usage.traffic.total
+    assert shown(hass, "sensor.cellular_renamed") == 5000 + client.meters.data_usage.traffic.total
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)

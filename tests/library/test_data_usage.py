@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.onenet_m6311.m6311 import commands
+from custom_components.onenet_m6311.m6311.commands import Command
 from custom_components.onenet_m6311.m6311.data_usage import (
     ASSUMED_DEVICE_ID_LENGTH,
     ASSUMED_KEY_LENGTH,
@@ -31,7 +32,12 @@ from custom_components.onenet_m6311.m6311.data_usage import (
     account,
     frame_size,
 )
-from custom_components.onenet_m6311.m6311.errors import DeviceNotOnlineError, M6311TimeoutError
+from custom_components.onenet_m6311.m6311.errors import (
+    DeviceNotOnlineError,
+    M6311TimeoutError,
+    M6311ValidationError,
+)
+from custom_components.onenet_m6311.m6311.exchanges import typed_exchange
 from custom_components.onenet_m6311.m6311.models import CloudCommand
 from custom_components.onenet_m6311.m6311.records import Record, encode_record, escape_value
 from emulator.edp import (
@@ -67,7 +73,7 @@ MODULUS = (1 << 1023) | 1
 """An RSA-1024 modulus's size, which is all ENCRYPTREQ's length depends on."""
 DEVICE_ID = "35270468"
 MASTER_KEY = "syp2wjH2rowlyX1H7bqwynVVnK8="
-CONNECT_MODE_1 = commands.connect_device(DEVICE_ID, MASTER_KEY).line
+CONNECT_MODE_1 = commands.connect_device(DEVICE_ID, MASTER_KEY)
 OK = b"\r\n+OK\r\n"
 
 
@@ -77,12 +83,28 @@ def size(*messages: Message, encrypted: bool = False) -> int:
     return sum(len(encode(message, cipher)) for message in messages)
 
 
-def run(*lines: str, context: LinkContext | None = None) -> tuple[list[Traffic], LinkContext]:
-    """Each line's traffic, one after the other, and the context after the last."""
+def as_command(item: str | Command) -> Command:
+    """A command as built, or a line as typed by hand (`commands.raw`).
+
+    A built command states what it exchanges; reading its line as a typed one must agree.
+    """
+    if isinstance(item, Command):
+        assert typed_exchange(item.line) == item.exchange, item.line
+        return item
+    try:
+        return commands.raw(item, line_limit=commands.MAX_LINE_LIMIT)
+    except M6311ValidationError:
+        return Command("?", item, 1.0, item)  # not a command at all: it states no exchange
+
+
+def run(
+    *items: str | Command, context: LinkContext | None = None
+) -> tuple[list[Traffic], LinkContext]:
+    """Each command's traffic, one after the other, and the context after the last."""
     current = context or LinkContext()
     traffic = []
-    for line in lines:
-        spent, current = account(line, current)
+    for item in items:
+        spent, current = account(as_command(item).exchange, current)
         traffic.append(spent)
     return traffic, current
 
@@ -127,7 +149,7 @@ def test_a_data_line_is_one_savedata_and_its_saveack(
     records: list[Record], msg_id: int, encrypted: bool
 ) -> None:
     [command] = commands.send_data_batches(msg_id, records, line_limit=1024)
-    [traffic], _ = run(command.line, context=LinkContext(encrypted=encrypted))
+    [traffic], _ = run(command, context=LinkContext(encrypted=encrypted))
     save = SaveData.split_string(",;" + data_of(records), msg_id or None)
     assert traffic.edp_up == size(save, encrypted=encrypted)
     assert traffic.edp_down == (size(SaveAck(msg_id), encrypted=encrypted) if msg_id else 0)
@@ -143,20 +165,20 @@ def test_any_records_cost_what_the_module_sends(
 ) -> None:
     records = [Record(f"k{index}", text) for index, text in enumerate(texts)]
     [command] = commands.send_data_batches(msg_id, records, line_limit=commands.MAX_LINE_LIMIT)
-    [traffic], _ = run(command.line, context=LinkContext(encrypted=encrypted))
+    [traffic], _ = run(command, context=LinkContext(encrypted=encrypted))
     save = SaveData.split_string(",;" + data_of(records), msg_id or None)
     assert traffic.edp_up == size(save, encrypted=encrypted)
 
 
 def test_a_data_line_without_a_message_id_is_acknowledged_by_tcp_alone() -> None:
-    [traffic], _ = run(commands.send_data(0, [Record("t", 1)]).line)
+    [traffic], _ = run(commands.send_data(0, [Record("t", 1)]))
     assert (traffic.packets_up, traffic.packets_down) == (1, 1)
     assert traffic.edp_down == 0
 
 
 def test_a_data_line_with_a_message_id_is_three_packets() -> None:
     """SAVEDATA up, SAVEACK down (carrying TCP's acknowledgement), the module's ACK up."""
-    [traffic], _ = run(commands.send_data(1, [Record("t", 1)]).line)
+    [traffic], _ = run(commands.send_data(1, [Record("t", 1)]))
     assert (traffic.packets_up, traffic.packets_down) == (2, 1)
     assert traffic.overhead == 3 * IP_TCP_HEADER
     assert traffic.total == traffic.edp_bytes + 3 * IP_TCP_HEADER
@@ -192,13 +214,13 @@ def login_size(messages: list[Message], *, encrypted: bool) -> int:
     ("connect", "connreq"),
     [
         pytest.param(
-            commands.connect_stored_device().line,
+            commands.connect_stored_device(),
             ConnReq("1" * ASSUMED_DEVICE_ID_LENGTH, "k" * ASSUMED_KEY_LENGTH),
             id="mode 0",
         ),
         pytest.param(CONNECT_MODE_1, ConnReq(DEVICE_ID, MASTER_KEY), id="mode 1"),
         pytest.param(
-            commands.connect_project("23219", "SYS", "DcvGb46zAagazMtLuBcVnNk66tg=").line,
+            commands.connect_project("23219", "SYS", "DcvGb46zAagazMtLuBcVnNk66tg="),
             ConnReq("", auth_info("SYS", "DcvGb46zAagazMtLuBcVnNk66tg="), "23219"),
             id="mode 2",
         ),
@@ -207,7 +229,7 @@ def login_size(messages: list[Message], *, encrypted: bool) -> int:
 def test_a_login_is_tcp_then_connreq_in_the_mode_set(
     connect: str, connreq: ConnReq, encrypted: bool
 ) -> None:
-    [setting, login], context = run(connect, commands.start(encrypt=encrypted).line)
+    [setting, login], context = run(connect, commands.start(encrypt=encrypted))
     assert setting == NO_TRAFFIC
     up, down = login_messages(connreq, encrypted=encrypted)
     assert login.edp_up == login_size(up, encrypted=encrypted)
@@ -225,7 +247,7 @@ def test_start_without_a_parameter_is_plaintext() -> None:
 
 @pytest.mark.parametrize("encrypted", [False, True])
 def test_a_ping_is_pingreq_and_pingresp(encrypted: bool) -> None:
-    [_, _, ping], _ = run(CONNECT_MODE_1, commands.start(encrypt=encrypted).line, "AT+CIOTPING")
+    [_, _, ping], _ = run(CONNECT_MODE_1, commands.start(encrypt=encrypted), "AT+CIOTPING")
     assert ping.edp_up == size(PingReq(), encrypted=encrypted)
     assert ping.edp_down == size(PingResp(), encrypted=encrypted)
 
@@ -237,7 +259,7 @@ def test_a_plain_ping_costs_124_bytes() -> None:
 
 
 def test_quit_closes_tcp_and_forgets_the_encryption() -> None:
-    [_, quit_traffic], context = run(commands.start(encrypt=True).line, commands.quit().line)
+    [_, quit_traffic], context = run(commands.start(encrypt=True), commands.quit())
     assert quit_traffic == Traffic(packets_up=2, packets_down=1)
     assert context.encrypted is False
     [ping], _ = run("AT+CIOTPING", context=context)
@@ -248,7 +270,7 @@ def test_quit_closes_tcp_and_forgets_the_encryption() -> None:
 @pytest.mark.parametrize("msg_id", [0, 9])
 def test_send_once_is_login_data_and_logout(msg_id: int, encrypted: bool) -> None:
     records = [Record("temp", 21)]
-    line = commands.send_once(encrypted, msg_id, records).line
+    line = commands.send_once(encrypted, msg_id, records)
     [_, once], context = run(CONNECT_MODE_1, line)
     up, down = login_messages(ConnReq(DEVICE_ID, MASTER_KEY), encrypted=encrypted)
     up.append(SaveData.split_string(",;" + data_of(records), msg_id or None))
@@ -271,9 +293,9 @@ def test_a_file_goes_as_one_savedata_with_its_last_chunk(
     capacity = commands.binary_chunk_capacity()
     chunks = [data[start : start + capacity] for start in range(0, length, capacity)]
     lines = [
-        commands.binary_header(msg_id, "photo", length).line,
-        *(commands.binary_chunk(chunk).line for chunk in chunks),
-        commands.binary_end().line,
+        commands.binary_header(msg_id, "photo", length),
+        *(commands.binary_chunk(chunk) for chunk in chunks),
+        commands.binary_end(),
     ]
     traffic, context = run(*lines, context=LinkContext(encrypted=encrypted))
     *before, last, end = traffic
@@ -287,13 +309,16 @@ def test_a_file_goes_as_one_savedata_with_its_last_chunk(
 
 
 def test_chunks_without_an_announced_file_cost_nothing() -> None:
-    traffic, _ = run(commands.binary_chunk(b"\x01\x02").line, commands.binary_end().line)
+    traffic, _ = run(commands.binary_chunk(b"\x01\x02"), commands.binary_end())
     assert traffic == [NO_TRAFFIC, NO_TRAFFIC]
 
 
 def test_a_file_of_several_packets_is_acknowledged_packet_by_packet() -> None:
     data = bytes(3000)
-    lines = [commands.binary_header(0, "f", 3000).line, f"AT+CIOTBINSEND=3000,{data.hex()}"]
+    lines: list[str | Command] = [
+        commands.binary_header(0, "f", 3000),
+        f"AT+CIOTBINSEND=3000,{data.hex()}",
+    ]
     [_, traffic], _ = run(*lines)
     frame = size(SaveData.binary({"ds_id": "f"}, data))
     assert (traffic.packets_up, traffic.packets_down) == (packets(frame), packets(frame)) == (3, 3)
@@ -306,7 +331,7 @@ def test_a_file_of_several_packets_is_acknowledged_packet_by_packet() -> None:
 @pytest.mark.parametrize("body", [b"", b"on", "开灯,on;1".encode(), bytes(2000)])
 def test_a_cloud_command_is_cmdreq_down_and_cmdresp_up(body: bytes, encrypted: bool) -> None:
     meter = DataUsageMeter()
-    meter.count_command(commands.start(encrypt=encrypted).line)
+    meter.count_command(commands.start(encrypt=encrypted))
     before = meter.traffic
     meter.count_event(CloudCommand(body))
     command_id = str(uuid.uuid4())
@@ -351,10 +376,10 @@ def test_the_meter_adds_everything_up() -> None:
     meter = DataUsageMeter()
     lines = [
         CONNECT_MODE_1,
-        commands.start(encrypt=False).line,
-        commands.ping().line,
-        commands.send_data(4, [Record("t", 1)]).line,
-        commands.quit().line,
+        commands.start(encrypt=False),
+        commands.ping(),
+        commands.send_data(4, [Record("t", 1)]),
+        commands.quit(),
     ]
     for line in lines:
         meter.count_command(line)
@@ -390,8 +415,10 @@ async def test_the_serial_counters_are_the_bytes_exchanged(
     fake.write("\r\n+IOTCMD=6,开灯\r\n".encode())
     await asyncio.wait_for(events.get(), 5)
     await fake.replied()
-    assert client.serial_bytes_sent == fake.bytes_read > 0
-    assert client.serial_bytes_received == fake.bytes_written > client.serial_bytes_sent
+    assert client.meters.serial_bytes_sent == fake.bytes_read > 0
+    assert (
+        client.meters.serial_bytes_received == fake.bytes_written > client.meters.serial_bytes_sent
+    )
 
 
 async def test_only_commands_the_module_carried_out_count(
@@ -403,13 +430,13 @@ async def test_only_commands_the_module_carried_out_count(
     fake.replies = {refused.line: b"\r\n+ERR=-105\r\n", carried_out.line: OK}
     with pytest.raises(DeviceNotOnlineError):
         await client.execute(refused)
-    assert client.data_usage.traffic == NO_TRAFFIC
+    assert client.meters.data_usage.traffic == NO_TRAFFIC
     await client.execute(carried_out)
-    [expected], _ = run(carried_out.line)
-    assert client.data_usage.traffic == expected
+    [expected], _ = run(carried_out)
+    assert client.meters.data_usage.traffic == expected
     with pytest.raises(M6311TimeoutError):
         await client.execute(quick(unanswered))
-    assert client.data_usage.traffic == expected
+    assert client.meters.data_usage.traffic == expected
 
 
 async def test_cloud_commands_the_module_prints_count(
@@ -419,7 +446,7 @@ async def test_cloud_commands_the_module_prints_count(
     client.subscribe(events.put_nowait)
     fake.write(b"\r\n+IOTCMD=2,on\r\n")
     await asyncio.wait_for(events.get(), 5)
-    assert client.data_usage.traffic.edp_down == size(CmdReq(str(uuid.uuid4()), b"on"))
+    assert client.meters.data_usage.traffic.edp_down == size(CmdReq(str(uuid.uuid4()), b"on"))
 
 
 async def test_counter_listeners_hear_of_writes_and_reads(
@@ -431,9 +458,9 @@ async def test_counter_listeners_hear_of_writes_and_reads(
     def broken() -> None:
         raise RuntimeError
 
-    client.add_counter_listener(broken)  # its failure must not stop the others, nor the read loop
-    remove = client.add_counter_listener(
-        lambda: heard.append((client.serial_bytes_sent, client.serial_bytes_received))
+    client.meters.add_listener(broken)  # its failure must not stop the others, nor the read loop
+    remove = client.meters.add_listener(
+        lambda: heard.append((client.meters.serial_bytes_sent, client.meters.serial_bytes_received))
     )
     await client.check_alive()
     assert (4, 0) in heard  # `AT` CR LF written
@@ -447,7 +474,7 @@ async def test_counter_listeners_hear_of_writes_and_reads(
 # --- the figures docs/data-usage.md gives -------------------------------------------------------
 
 ROOMS = [Record(f"sensor_room{n}_temperature", 20.5 + n, "2026-11-23 16:30:00") for n in range(10)]
-ENCRYPTED_LINK = [CONNECT_MODE_1, commands.start(encrypt=True).line]
+ENCRYPTED_LINK = [CONNECT_MODE_1, commands.start(encrypt=True)]
 
 
 @pytest.mark.parametrize(
@@ -455,15 +482,15 @@ ENCRYPTED_LINK = [CONNECT_MODE_1, commands.start(encrypt=True).line]
     [
         ([], ["AT+CIOTPING"], 2, 2, 3, 124),
         (ENCRYPTED_LINK, ["AT+CIOTPING"], 2, 2, 3, 124),
-        ([], [commands.send_data(0, [Record("temp", 22.5)]).line], 18, 0, 2, 98),
-        ([], [commands.send_data(1, [Record("temp", 22.5)]).line], 20, 6, 3, 146),
-        ([], [commands.send_data(0, ROOMS, line_limit=1024).line], 508, 0, 2, 588),
-        ([CONNECT_MODE_1], [commands.start(encrypt=False).line], 51, 4, 6, 303),
-        ([CONNECT_MODE_1], [commands.start(encrypt=True).line], 202, 151, 9, 721),
-        ([], [commands.quit().line], 0, 0, 3, 120),
+        ([], [commands.send_data(0, [Record("temp", 22.5)])], 18, 0, 2, 98),
+        ([], [commands.send_data(1, [Record("temp", 22.5)])], 20, 6, 3, 146),
+        ([], [commands.send_data(0, ROOMS, line_limit=1024)], 508, 0, 2, 588),
+        ([CONNECT_MODE_1], [commands.start(encrypt=False)], 51, 4, 6, 303),
+        ([CONNECT_MODE_1], [commands.start(encrypt=True)], 202, 151, 9, 721),
+        ([], [commands.quit()], 0, 0, 3, 120),
         (
             [CONNECT_MODE_1],
-            [commands.send_once(False, 0, [Record("temp", 22.5)]).line],
+            [commands.send_once(False, 0, [Record("temp", 22.5)])],
             69,
             4,
             11,
@@ -472,8 +499,8 @@ ENCRYPTED_LINK = [CONNECT_MODE_1, commands.start(encrypt=True).line]
     ],
 )
 def test_the_documented_examples(
-    before: list[str],
-    lines: list[str],
+    before: list[str | Command],
+    lines: list[str | Command],
     edp_up: int,
     edp_down: int,
     packet_count: int,
@@ -490,5 +517,5 @@ def test_the_documented_cloud_command_and_record_lines() -> None:
     meter = DataUsageMeter()
     meter.count_event(CloudCommand(b"on"))
     assert (meter.traffic.edp_up, meter.traffic.edp_down, meter.traffic.total) == (40, 46, 206)
-    one_by_one, _ = run(*(commands.send_data(0, [room]).line for room in ROOMS))
+    one_by_one, _ = run(*(commands.send_data(0, [room]) for room in ROOMS))
     assert sum(traffic.total for traffic in one_by_one) == 1370

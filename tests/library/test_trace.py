@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from custom_components.onenet_m6311.m6311 import trace as trace_module
+from custom_components.onenet_m6311.m6311.client import M6311Client
 from custom_components.onenet_m6311.m6311.redaction import SECRETS
 from custom_components.onenet_m6311.m6311.trace import (
     SerialTrace,
@@ -15,8 +16,6 @@ from custom_components.onenet_m6311.m6311.trace import (
 )
 
 if TYPE_CHECKING:
-    from custom_components.onenet_m6311.m6311.client import M6311Client
-
     from .fake_module import FakeModule
 
 MASTER_KEY = "syp2wjH2rowlyX1H7bqwynVVnK8="
@@ -58,11 +57,11 @@ async def test_secrets_never_enter_it(fake: FakeModule, client: M6311Client) -> 
     assert "< <2 bytes hidden>" in text  # the device key's answer: its length only
 
 
-async def test_only_the_last_lines_are_kept(fake: FakeModule, client: M6311Client) -> None:
-    client.trace = SerialTrace(size=4)
+async def test_only_the_last_lines_are_kept(fake: FakeModule) -> None:
     fake.replies = {"AT": b"\r\nOK\r\n"}
-    for _ in range(3):  # three entries each
-        await client.check_alive()
+    async with M6311Client(fake.open(), trace=SerialTrace(size=4)) as client:
+        for _ in range(3):  # three entries each
+            await client.check_alive()
     assert directions_and_texts(client) == [
         ("<", "OK\\r\\n"),
         (">", "AT\\r\\n"),

@@ -6,7 +6,7 @@ No Home Assistant import, ever: this package can be lifted out as a library unch
 from . import commands
 from .client import M6311Client
 from .commands import DEFAULT_LINE_LIMIT, IDLE_LIMIT, Command
-from .connection import DEFAULT_BAUDRATE
+from .connection import DEFAULT_BAUDRATE, LinkWatcher, ModuleConnection
 from .data_usage import DataUsageMeter, Traffic
 from .errors import (
     DOCUMENTED_CODES,
@@ -38,6 +38,7 @@ from .errors import (
     error_for_code,
 )
 from .line_limit import LineLimit, LineRefusedError
+from .meters import LinkMeters
 from .models import (
     BinarySendOver,
     CloudCommand,
@@ -76,6 +77,7 @@ from .responses import (
     read_status,
     read_value,
 )
+from .trace import SerialTrace
 
 __all__ = [
     "DEFAULT_BAUDRATE",
@@ -103,7 +105,9 @@ __all__ = [
     "LineDecoder",
     "LineLimit",
     "LineRefusedError",
+    "LinkMeters",
     "LinkStatus",
+    "LinkWatcher",
     "LoginRefusedError",
     "LoginSettings",
     "LoginUnconfirmedError",
@@ -117,6 +121,7 @@ __all__ = [
     "M6311ValidationError",
     "ModeRefusedError",
     "ModuleBoot",
+    "ModuleConnection",
     "ModuleEvent",
     "ModuleInfo",
     "NetworkError",
@@ -131,6 +136,7 @@ __all__ = [
     "Record",
     "Response",
     "SaveAck",
+    "SerialTrace",
     "SignalQuality",
     "Traffic",
     "WlanError",

@@ -1,7 +1,8 @@
 """The M6311 client: one typed method for each command of the module's AT command set.
 
-`M6311Client` is a `ModuleConnection` (see connection.py for the link itself) that builds each
-command with `commands`, sends it, and reads the answer into a typed result with `responses`.
+`M6311Client` holds a `ModuleConnection` (connection.py: the link itself, framing and matching)
+and what watches it (the meters and the serial trace); it builds each command with `commands`,
+has the connection carry it out, and reads the answer into a typed result with `responses`.
 Every method takes `timeout`: the seconds its command's answer may take, instead of the
 command's own (`commands.DEFAULT_TIMEOUT`, a minute for AT+CIOTINIT, ...).
 """
@@ -12,14 +13,14 @@ import asyncio
 import contextlib
 import functools
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import serialx
 
 from . import commands
 from .acks import AckTracker
 from .commands import DEFAULT_LINE_LIMIT
-from .connection import DEFAULT_BAUDRATE, ModuleConnection, StreamOpener
+from .connection import DEFAULT_BAUDRATE, EventCallback, ModuleConnection, StreamOpener
 from .errors import (
     DeviceConnectError,
     LoginRefusedError,
@@ -37,6 +38,7 @@ from .errors import (
     refused_as_unknown,
 )
 from .line_limit import LineLimit, LineRefusedError
+from .meters import LinkMeters
 from .models import (
     Connected,
     ConnectFailed,
@@ -48,7 +50,7 @@ from .models import (
     Provisioning,
     SignalQuality,
 )
-from .redaction import SECRETS
+from .redaction import SECRETS, install_log_filter
 from .responses import (
     Response,
     read_firmware,
@@ -57,9 +59,11 @@ from .responses import (
     read_status,
     read_value,
 )
+from .trace import SerialTrace
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from types import TracebackType
 
     from .commands import Command
     from .records import Record
@@ -87,8 +91,8 @@ DEFAULT_ACK_TIMEOUT = 30.0
 """How long the platform may take to acknowledge stored data (`SAVE succ!msg:<id>`)."""
 
 
-class M6311Client(ModuleConnection):
-    """A connection to one M6311 module, with a method for each command."""
+class M6311Client:
+    """One M6311 module: its link, what watches it, and a method for each command."""
 
     def __init__(
         self,
@@ -97,14 +101,67 @@ class M6311Client(ModuleConnection):
         baudrate: int = DEFAULT_BAUDRATE,
         line_limit: int = DEFAULT_LINE_LIMIT,
         open_connection: StreamOpener = serialx.open_serial_connection,
+        trace: SerialTrace | None = None,
     ) -> None:
         """Describe the module's port and its longest accepted command line (bytes)."""
-        super().__init__(url, baudrate=baudrate, open_connection=open_connection)
+        self.connection = ModuleConnection(url, baudrate=baudrate, open_connection=open_connection)
         self.limits = LineLimit(line_limit)
         """The longest line sent, learnt from the module's refusals (line_limit.py)."""
+        self.meters = LinkMeters()
+        """Serial bytes both ways and the estimated cellular traffic, across reconnects."""
+        self.trace = SerialTrace() if trace is None else trace
+        """The last lines both ways, with times and without secrets: for bug reports."""
+        self.connection.watch(self.meters)
+        self.connection.watch(self.trace)
+        self.subscribe(self.meters.event)
         self._msg_id = 0
         self._acks = AckTracker()
         self.subscribe(self._acks.on_event)
+
+    # -- the link --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The module's port: a device path, or a socket:// or esphome:// URL."""
+        return self.connection.url
+
+    @property
+    def connected(self) -> bool:
+        """Whether the port is open and being read."""
+        return self.connection.connected
+
+    async def connect(self) -> None:
+        """Open the port and start reading it (secrets stay out of every log from now on)."""
+        install_log_filter()
+        await self.connection.connect()
+
+    async def close(self) -> None:
+        """Close the port; safe to call at any time, any number of times."""
+        await self.connection.close()
+
+    async def __aenter__(self) -> Self:
+        """Connect for the duration of an `async with` block."""
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close at the end of an `async with` block."""
+        await self.close()
+
+    def subscribe(self, callback: EventCallback) -> Callable[[], None]:
+        """Call `callback` with every unsolicited event; returns the call that unsubscribes."""
+        return self.connection.subscribe(callback)
+
+    async def execute(
+        self, command: Command, *, timeout: float | None = None, resync: bool = True
+    ) -> Response:
+        """Have the connection carry out one command (see `ModuleConnection.execute`)."""
+        return await self.connection.execute(command, timeout=timeout, resync=resync)
 
     @property
     def line_limit(self) -> int:

@@ -26,6 +26,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import M6311ValidationError, Reason
+from .exchanges import (
+    AnnouncesFile,
+    ClosesLink,
+    EndsFile,
+    Exchange,
+    LoginSize,
+    OpensLink,
+    Pings,
+    SavesData,
+    SendsChunk,
+    SendsOnce,
+    SetsLogin,
+    auth_info,
+    typed_exchange,
+    utf8_size,
+)
 from .records import Record, check_datastream, encode_record
 from .redaction import REDACTED
 
@@ -107,6 +123,9 @@ class Command:
     reports_login: bool = False
     """`CONNECT OK` answers this command as its final would, and `CONNECT FAIL` refuses it:
     firmware that reports its login prints them instead of, or after, `OK` (AT+CIOTSTART)."""
+    exchange: Exchange | None = None
+    """What the module exchanges with the platform when it carries this out (exchanges.py),
+    stated from the builder's arguments; None for what stays in the module."""
 
     def claim(self, text: str) -> bool:
         """Whether a report line is this command's answer (see `claims`)."""
@@ -118,8 +137,10 @@ class Command:
         return f"{self.line}{_LINE_END}".encode()
 
 
-def _simple(name: str, line: str, timeout: float = DEFAULT_TIMEOUT) -> Command:
-    return Command(name=name, line=line, timeout=timeout, redacted_line=line)
+def _simple(
+    name: str, line: str, timeout: float = DEFAULT_TIMEOUT, exchange: Exchange | None = None
+) -> Command:
+    return Command(name=name, line=line, timeout=timeout, redacted_line=line, exchange=exchange)
 
 
 def check_line_limit(line_limit: object) -> int:
@@ -306,6 +327,7 @@ def start(encrypt: bool) -> Command:  # noqa: FBT001  # the contract's signature
         timeout=START_TIMEOUT,
         redacted_line=line,
         reports_login=True,
+        exchange=OpensLink(encrypt),
     )
 
 
@@ -323,10 +345,14 @@ def send_data(
     _check_records(records)
     data = ";".join(encode_record(record) for record in records)
     line = f'{_DATA_PREFIX}{msg_id},{len(records)},"{data}"'
-    return _check_length(
-        Command(name="CIOTDAT", line=line, timeout=DATA_TIMEOUT, redacted_line=line),
-        check_line_limit(line_limit),
+    command = Command(
+        name="CIOTDAT",
+        line=line,
+        timeout=DATA_TIMEOUT,
+        redacted_line=line,
+        exchange=SavesData(msg_id, utf8_size(data)),
     )
+    return _check_length(command, check_line_limit(line_limit))
 
 
 def split_records(
@@ -414,9 +440,9 @@ def binary_header(
     check_datastream(datastream)
     _check_int("total_length", total_length, 1)
     line = f"AT+CIOTBINSET={msg_id},{datastream},{total_length}"
+    exchange = AnnouncesFile(msg_id, datastream, total_length)
     return _check_length(
-        Command(name="CIOTBINSET", line=line, timeout=DEFAULT_TIMEOUT, redacted_line=line),
-        check_line_limit(line_limit),
+        _simple("CIOTBINSET", line, exchange=exchange), check_line_limit(line_limit)
     )
 
 
@@ -447,20 +473,18 @@ def binary_chunk(
     """
     data = _check_chunk(chunk)
     line = f"{_BINSEND_PREFIX}{len(data)},{data.hex().upper()}"
-    return _check_length(
-        Command(name="CIOTBINSEND", line=line, timeout=BINARY_CHUNK_TIMEOUT, redacted_line=line),
-        check_line_limit(line_limit),
-    )
+    command = _simple("CIOTBINSEND", line, BINARY_CHUNK_TIMEOUT, SendsChunk(len(data)))
+    return _check_length(command, check_line_limit(line_limit))
 
 
 def binary_end() -> Command:
     """`AT+CIOTBINEND`: end the binary upload; the module answers `+OK=` with its status."""
-    return _simple("CIOTBINEND", "AT+CIOTBINEND")
+    return _simple("CIOTBINEND", "AT+CIOTBINEND", exchange=EndsFile())
 
 
 def quit() -> Command:  # noqa: A001  # the command's own name (AT+CIOTQUIT)
     """`AT+CIOTQUIT`: close the platform link."""
-    return _simple("CIOTQUIT", "AT+CIOTQUIT", QUIT_TIMEOUT)
+    return _simple("CIOTQUIT", "AT+CIOTQUIT", QUIT_TIMEOUT, ClosesLink())
 
 
 def send_once(
@@ -480,10 +504,9 @@ def send_once(
     _check_records(records)
     data = ";".join(encode_record(record) for record in records)
     line = f'AT+CIOTSEND={flag},{msg_id},{len(records)},"{data}"'
-    return _check_length(
-        Command(name="CIOTSEND", line=line, timeout=SEND_ONCE_TIMEOUT, redacted_line=line),
-        check_line_limit(line_limit),
-    )
+    exchange = SendsOnce(encrypt, msg_id, utf8_size(data))
+    command = _simple("CIOTSEND", line, SEND_ONCE_TIMEOUT, exchange)
+    return _check_length(command, check_line_limit(line_limit))
 
 
 def ping() -> Command:
@@ -494,12 +517,13 @@ def ping() -> Command:
         timeout=PING_TIMEOUT,
         redacted_line="AT+CIOTPING",
         answer_prefixes=PING_ANSWER_PREFIXES,
+        exchange=Pings(),
     )
 
 
 def connect_stored_device() -> Command:
     """`AT+CIOTCONNECTPARA=0`: log in with the device ID and key made by AT+CIOTINIT."""
-    return _simple("CIOTCONNECTPARA", "AT+CIOTCONNECTPARA=0")
+    return _simple("CIOTCONNECTPARA", "AT+CIOTCONNECTPARA=0", exchange=SetsLogin(None))
 
 
 def connect_device(
@@ -518,6 +542,7 @@ def connect_device(
         timeout=DEFAULT_TIMEOUT,
         redacted_line=f'{prefix}"{REDACTED}"',
         secrets=(master_key,),
+        exchange=SetsLogin(LoginSize(utf8_size(device_id), utf8_size(master_key))),
     )
     return _check_length(command, check_line_limit(line_limit))
 
@@ -540,6 +565,9 @@ def connect_project(
         timeout=DEFAULT_TIMEOUT,
         redacted_line=f'{prefix}"{REDACTED}"',
         secrets=(auth_value,),
+        exchange=SetsLogin(
+            LoginSize(0, utf8_size(auth_info(auth_key, auth_value)), utf8_size(project_id))
+        ),
     )
     return _check_length(command, check_line_limit(line_limit))
 
@@ -620,5 +648,6 @@ def raw(line: str, *, line_limit: int = DEFAULT_LINE_LIMIT) -> Command:
         answer_prefixes=_RAW_ANSWERS.get(name, ()),
         secrets=tuple(secret for secret in secrets if secret),
         secret_answer=name in _SECRET_ANSWERS,
+        exchange=typed_exchange(text),
     )
     return _check_length(command, check_line_limit(line_limit))

@@ -29,9 +29,9 @@ Which answer is whose. Nothing on the line names the command an answer belongs t
   command in flight is their query (`Command.claims`). `CONNECT OK` / `CONNECT FAIL` answer
   a command that reports its login (`Command.reports_login`) and are events otherwise.
 
-What the link costs. The connection counts the bytes it writes and reads, exactly, and
-estimates from each command the module carried out what it cost on the cellular link
-(`data_usage`); listeners hear of every change of these counters.
+What watches the link without taking part in it (the meters and the serial trace of
+`meters.py` and `trace.py`) hears of each command written, each chunk read and each command the
+module carried out (`watch`); the connection itself keeps none of that.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from typing import TYPE_CHECKING, Self
 import serialx
 
 from . import commands
-from .data_usage import DataUsageMeter
 from .errors import (
     DeviceConnectError,
     M6311CommandError,
@@ -58,9 +57,8 @@ from .errors import (
 )
 from .listeners import Listeners
 from .models import Connected, ConnectFailed, ConnectionLost, ModuleEvent, NetworkReport
-from .redaction import SECRETS, install_log_filter
+from .redaction import SECRETS
 from .responses import IMEI_LINE, SIGNAL_ANSWER, Final, Info, LineDecoder, Response
-from .trace import SerialTrace
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -83,9 +81,24 @@ ANSWER_LINGER = 0.3
 READ_SIZE = 4096
 
 type EventCallback = Callable[[ModuleEvent], None]
-type CounterListener = Callable[[], None]
 type Opened = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 type StreamOpener = Callable[..., Awaitable[Opened]]
+
+
+class LinkWatcher:
+    """What watches the link's bytes without taking part (meters, the serial trace).
+
+    Each method does nothing here: a watcher overrides what it watches.
+    """
+
+    def sent(self, command: Command, size: int) -> None:
+        """`size` bytes of `command` were written (while its secrets are being hidden)."""
+
+    def received(self, data: bytes, *, hidden: bool) -> None:
+        """Bytes read; `hidden` when they may hold a secret nobody registered."""
+
+    def carried_out(self, command: Command) -> None:
+        """The module answered `command` with success: whatever it does, it has done."""
 
 
 @dataclass(slots=True)
@@ -162,37 +175,33 @@ class ModuleConnection:
         """The name of a command that ended without its final result, while the line is out
         of step because of it."""
         self._idle: asyncio.TimerHandle | None = None
-        self._bytes_sent = 0
-        self._bytes_received = 0
-        self._counter_listeners: Listeners[[]] = Listeners("a counter listener")
+        self._reads = 0
+        """Chunks read so far: whether the line stayed quiet (`_stays_quiet`)."""
+        self._sent: Listeners[[Command, int]] = Listeners("a link watcher")
+        self._received: Listeners[[bytes]] = Listeners("a link watcher")
+        self._carried_out: Listeners[[Command]] = Listeners("a link watcher")
         self._lost_reason: str | None = None
         self._abandoned_opens: set[asyncio.Future[Opened]] = set()
         """Opens given up on, kept until they end and are closed (`_open`)."""
-        self.trace = SerialTrace()
-        """The last lines both ways, with times and without secrets: for bug reports."""
-        self.data_usage = DataUsageMeter()
-        """The estimated cellular traffic of what the module did for this connection."""
-        self.subscribe(self.data_usage.count_event)
 
-    @property
-    def serial_bytes_sent(self) -> int:
-        """Bytes written to the module since this object was made (across reconnects)."""
-        return self._bytes_sent
+    def watch(self, watcher: LinkWatcher) -> Callable[[], None]:
+        """Tell `watcher` of the link's traffic from now on; returns the call that stops it.
 
-    @property
-    def serial_bytes_received(self) -> int:
-        """Bytes read from the module since this object was made (across reconnects)."""
-        return self._bytes_received
-
-    def add_counter_listener(self, listener: CounterListener) -> Callable[[], None]:
-        """Call `listener` whenever a counter changed; returns the call that removes it.
-
-        It is called for every read and write, so it should only note that something changed.
+        It is told from the read loop and for every write, so it should only take note.
         """
-        return self._counter_listeners.add(listener)
+        removers = (
+            self._sent.add(watcher.sent),
+            self._received.add(
+                lambda data: watcher.received(data, hidden=self._answer_is_hidden())
+            ),
+            self._carried_out.add(watcher.carried_out),
+        )
 
-    def _counters_changed(self) -> None:
-        self._counter_listeners.notify()
+        def stop() -> None:
+            for remove in removers:
+                remove()
+
+        return stop
 
     @property
     def connected(self) -> bool:
@@ -203,7 +212,6 @@ class ModuleConnection:
         """Open the port and start reading it."""
         if self.connected:
             return
-        install_log_filter()
         try:
             reader, writer = await self._open()
         except (OSError, TimeoutError, serialx.SerialException) as err:
@@ -315,12 +323,11 @@ class ModuleConnection:
         loop = asyncio.get_running_loop()
         try:
             while data := await reader.read(READ_SIZE):
-                self._bytes_received += len(data)
-                self.trace.received(data, hidden=self._answer_is_hidden())
+                self._reads += 1
+                self._received.notify(data)
                 self._cancel_idle()
                 for item in self._decoder.feed(data):
                     self._dispatch(item)
-                self._counters_changed()
                 if (quiet := self._decoder.quiet_needed()) is not None:
                     self._idle = loop.call_later(quiet, self._on_idle)
         except (OSError, serialx.SerialException) as err:
@@ -337,7 +344,6 @@ class ModuleConnection:
         self._idle = None
         for item in self._decoder.flush_idle():
             self._dispatch(item)
-        self._counters_changed()
 
     def _cancel_idle(self) -> None:
         if self._idle is not None:
@@ -466,12 +472,9 @@ class ModuleConnection:
             _LOGGER.debug("Sending %s", command.redacted_line)
             # serialx logs the bytes, the echo and the answer: keep the secrets out of them.
             with SECRETS.scoped(command.secrets):
-                self.trace.sent(command.redacted_line)
                 await self._write(writer, command)
                 response = await self._answer(command, future, timeout)
-                # Only a command the module carried out reached the platform (see data_usage).
-                self.data_usage.count_command(command.line)
-                self._counters_changed()
+                self._carried_out.notify(command)
                 return response
         finally:
             self._pending = None
@@ -503,8 +506,7 @@ class ModuleConnection:
         data = command.encode()
         try:
             writer.write(data)
-            self._bytes_sent += len(data)
-            self._counters_changed()
+            self._sent.notify(command, len(data))
             await writer.drain()
         except (OSError, serialx.SerialException) as err:
             msg = f"{command.name}: writing to the module failed: {err}"
@@ -539,6 +541,6 @@ class ModuleConnection:
 
     async def _stays_quiet(self, seconds: float) -> bool:
         """Whether nothing at all is printed for `seconds` (what is printed is ignored)."""
-        heard = self._bytes_received
+        heard = self._reads
         await asyncio.sleep(seconds)
-        return self._bytes_received == heard
+        return self._reads == heard

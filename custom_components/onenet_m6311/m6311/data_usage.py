@@ -2,10 +2,11 @@
 
 The library never sees the cellular side: the module speaks EDP over TCP by itself (docs/edp.md).
 But a command the module carried out tells which EDP messages it exchanged with the platform,
-and their sizes follow from the command's own parameters: `AT+CIOTDAT` is one SAVEDATA (type 5,
-`,;` and the command's data), `AT+CIOTPING` a PINGREQ and its PINGRESP, `AT+CIOTSTART` a TCP
-connection and a CONNREQ, and so on. `account` turns one command line into that `Traffic`, and
-`DataUsageMeter` adds it up with the cloud commands (`+IOTCMD`) the module received.
+and their sizes follow from the command's own parameters, which each command states when it is built
+(`Command.exchange`, see exchanges.py): `AT+CIOTDAT` is one SAVEDATA (type 5, `,;` and the
+command's data), `AT+CIOTPING` a PINGREQ and its PINGRESP, `AT+CIOTSTART` a TCP connection and
+a CONNREQ, and so on. `account` prices one such exchange as `Traffic`, and `DataUsageMeter` adds
+it up with the cloud commands (`+IOTCMD`) the module received.
 
 docs/data-usage.md is the model: which packets are counted, and what is assumed.
 """
@@ -14,15 +15,27 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from .exchanges import (
+    AnnouncesFile,
+    ClosesLink,
+    EndsFile,
+    Exchange,
+    LoginSize,
+    OpensLink,
+    Pings,
+    SavesData,
+    SendsChunk,
+    SendsOnce,
+    SetsLogin,
+    utf8_size,
+)
 from .models import CloudCommand
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from .commands import Command
     from .models import ModuleEvent
 
 IP_TCP_HEADER = 40
@@ -52,7 +65,6 @@ _SAVEACK_BODY = 4
 """The C SDK's form: flags, message ID, result (docs/edp.md)."""
 _SPLIT_STRING_SEPARATORS = ",;"
 """What the module puts before the data of AT+CIOTDAT to make a type 5 payload."""
-_COMMAND = re.compile(r"AT\+(?P<name>[A-Z]+)(?P<op>[=?]?)(?P<params>.*)", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,25 +140,10 @@ def _string(size: int) -> int:
     return 2 + size
 
 
-def _utf8(text: str) -> int:
-    return len(text.encode())
-
-
-@dataclass(frozen=True, slots=True)
-class LoginSize:
-    """The lengths a CONNREQ carries, never the values: some of them are secrets."""
-
-    device_id: int
-    auth: int
-    """The device's APIKEY (modes 0 and 1) or its auth_info (mode 2)."""
-    project_id: int | None = None
-    """Mode 2 only: its CONNREQ names the project and leaves the device ID empty."""
-
-    @property
-    def connreq_body(self) -> int:
-        """The body of the CONNREQ that logs in with these."""
-        project = 0 if self.project_id is None else _string(self.project_id)
-        return _CONNREQ_HEAD + _string(self.device_id) + project + _string(self.auth)
+def _connreq_body(login: LoginSize) -> int:
+    """The body of the CONNREQ that logs in with these lengths."""
+    project = 0 if login.project_id is None else _string(login.project_id)
+    return _CONNREQ_HEAD + _string(login.device_id) + project + _string(login.auth)
 
 
 STORED_DEVICE_LOGIN = LoginSize(ASSUMED_DEVICE_ID_LENGTH, ASSUMED_KEY_LENGTH)
@@ -157,15 +154,15 @@ def _savedata_body(payload: int, msg_id: int) -> int:
     return 1 + (2 if msg_id else 0) + 1 + payload
 
 
-def _split_string_payload(data: str) -> int:
+def _split_string_payload(data_bytes: int) -> int:
     """Type 5: the separators and the data of AT+CIOTDAT, as one string."""
-    return _string(_utf8(_SPLIT_STRING_SEPARATORS + data))
+    return _string(len(_SPLIT_STRING_SEPARATORS) + data_bytes)
 
 
 def _binary_payload(datastream: str, size: int) -> int:
     """Type 2: the JSON descriptor `{"ds_id":...}` as a string, a 32-bit length, the bytes."""
     descriptor = json.dumps({"ds_id": datastream}, ensure_ascii=False, separators=(",", ":"))
-    return _string(_utf8(descriptor)) + 4 + size
+    return _string(utf8_size(descriptor)) + 4 + size
 
 
 def _command_request_body(size: int) -> int:
@@ -184,7 +181,7 @@ def _packets(frame: int) -> int:
     return max(1, math.ceil(frame / MSS))
 
 
-def exchange(request: int, answer: int | None = None) -> Traffic:
+def exchange_traffic(request: int, answer: int | None = None) -> Traffic:
     """The module sends a message of `request` bytes, and the platform answers or not.
 
     Each packet is acknowledged by one from the other side: the platform's answer carries the
@@ -211,12 +208,12 @@ TCP_CLOSE = Traffic(packets_up=2, packets_down=1)
 def login_traffic(login: LoginSize, *, encrypt: bool) -> Traffic:
     """A TCP connection, the key exchange when encrypting, CONNREQ and CONNRESP."""
     keys = (
-        exchange(frame_size(_ENCRYPTREQ_BODY), frame_size(_ENCRYPTRESP_BODY))
+        exchange_traffic(frame_size(_ENCRYPTREQ_BODY), frame_size(_ENCRYPTRESP_BODY))
         if encrypt
         else NO_TRAFFIC
     )
-    connect = exchange(
-        frame_size(login.connreq_body, encrypted=encrypt),
+    connect = exchange_traffic(
+        frame_size(_connreq_body(login), encrypted=encrypt),
         frame_size(_CONNRESP_BODY, encrypted=encrypt),
     )
     return TCP_OPEN + keys + connect
@@ -226,12 +223,12 @@ def save_traffic(payload: int, msg_id: int, *, encrypted: bool) -> Traffic:
     """A SAVEDATA, and the platform's SAVEACK when a message ID asks for one."""
     request = frame_size(_savedata_body(payload, msg_id), encrypted=encrypted)
     answer = frame_size(_SAVEACK_BODY, encrypted=encrypted) if msg_id else None
-    return exchange(request, answer)
+    return exchange_traffic(request, answer)
 
 
 def cloud_command_traffic(size: int, *, encrypted: bool) -> Traffic:
     """A CMDREQ with a body of `size` bytes from the platform, and the module's CMDRESP."""
-    return exchange(
+    return exchange_traffic(
         frame_size(_command_request_body(size), encrypted=encrypted),
         frame_size(_COMMAND_RESPONSE_BODY, encrypted=encrypted),
     ).reversed()
@@ -264,100 +261,50 @@ class LinkContext:
 type _Account = tuple[Traffic, LinkContext]
 
 
-def account(line: str, context: LinkContext) -> _Account:
-    """The traffic of one command line the module carried out, and the context after it.
+def account(exchange: Exchange | None, context: LinkContext) -> _Account:  # noqa: PLR0911  # a case a kind
+    """The traffic of what a command the module carried out exchanged, and the context after it.
 
-    Commands that do not reach the platform, and lines this does not understand, cost nothing.
+    Commands that do not reach the platform (`exchange` None) cost nothing.
     """
-    match = _COMMAND.fullmatch(line.strip())
-    if match is None:
-        return NO_TRAFFIC, context
-    handler = _HANDLERS.get((match["name"].upper(), match["op"]))
-    if handler is None:
-        return NO_TRAFFIC, context
-    return handler(match["params"], context)
+    match exchange:
+        case SetsLogin(login):
+            return NO_TRAFFIC, replace(context, login=login or STORED_DEVICE_LOGIN)
+        case OpensLink(encrypt):
+            traffic = login_traffic(context.login, encrypt=encrypt)
+            return traffic, replace(context, encrypted=encrypt, upload=None)
+        case ClosesLink():
+            return TCP_CLOSE, replace(context, encrypted=False, upload=None)
+        case Pings():
+            empty = frame_size(0, encrypted=context.encrypted)
+            return exchange_traffic(empty, empty), context
+        case SavesData(msg_id, data_bytes):
+            payload = _split_string_payload(data_bytes)
+            return save_traffic(payload, msg_id, encrypted=context.encrypted), context
+        case SendsOnce(encrypt, msg_id, data_bytes):
+            return _send_once(encrypt, msg_id, data_bytes, context.login), context
+        case AnnouncesFile(msg_id, datastream, total):
+            return NO_TRAFFIC, replace(context, upload=Upload(msg_id, datastream, total))
+        case SendsChunk(size):
+            return _binary_chunk(size, context)
+        case EndsFile():
+            return NO_TRAFFIC, replace(context, upload=None)
+    return NO_TRAFFIC, context
 
 
-def _connect_params(params: str, context: LinkContext) -> _Account:
-    values = [value.strip().strip('"') for value in params.split(",")]
-    login = _login_size(values)
-    return NO_TRAFFIC, context if login is None else replace(context, login=login)
-
-
-def _login_size(values: list[str]) -> LoginSize | None:
-    """The CONNREQ lengths of AT+CIOTCONNECTPARA's parameters (mode 0: stored, not known)."""
-    match values:
-        case ["0"]:
-            return STORED_DEVICE_LOGIN
-        case ["1", device_id, key]:
-            return LoginSize(_utf8(device_id), _utf8(key))
-        case ["2", project_id, auth_key, auth_value]:
-            return LoginSize(0, _utf8(_auth_info(auth_key, auth_value)), _utf8(project_id))
-    return None
-
-
-def _auth_info(key: str, value: str) -> str:
-    """What the module sends as auth_info: OneNET's object form, the two written as they are."""
-    return f'{{"{key}":"{value}"}}'
-
-
-def _start(params: str, context: LinkContext) -> _Account:
-    encrypt = params.strip() == "1"  # without a parameter the module starts in plaintext
-    traffic = login_traffic(context.login, encrypt=encrypt)
-    return traffic, replace(context, encrypted=encrypt, upload=None)
-
-
-def _quit(_params: str, context: LinkContext) -> _Account:
-    return TCP_CLOSE, replace(context, encrypted=False, upload=None)
-
-
-def _ping(_params: str, context: LinkContext) -> _Account:
-    empty = frame_size(0, encrypted=context.encrypted)
-    return exchange(empty, empty), context
-
-
-def _data(params: str, context: LinkContext) -> _Account:
-    """`<msg_id>,<n>,"<data>"`."""
-    parts = params.split(",", 2)
-    msg_id = _int(parts[0])
-    if len(parts) < 3 or msg_id is None:  # noqa: PLR2004  # msg_id, n, data
-        return NO_TRAFFIC, context
-    payload = _split_string_payload(_unquote(parts[2]))
-    return save_traffic(payload, msg_id, encrypted=context.encrypted), context
-
-
-def _send_once(params: str, context: LinkContext) -> _Account:
-    """`<encrypt>,<msg_id>,<n>,"<data>"`: log in, send, log out, with the link's settings."""
-    parts = params.split(",", 3)
-    msg_id = _int(parts[1]) if len(parts) > 1 else None
-    if len(parts) < 4 or msg_id is None:  # noqa: PLR2004  # encrypt, msg_id, n, data
-        return NO_TRAFFIC, context
-    encrypt = parts[0].strip() == "1"
-    payload = _split_string_payload(_unquote(parts[3]))
-    traffic = (
-        login_traffic(context.login, encrypt=encrypt)
+def _send_once(encrypt: bool, msg_id: int, data_bytes: int, login: LoginSize) -> Traffic:  # noqa: FBT001
+    """Log in, send, log out, with the link's settings."""
+    payload = _split_string_payload(data_bytes)
+    return (
+        login_traffic(login, encrypt=encrypt)
         + save_traffic(payload, msg_id, encrypted=encrypt)
         + TCP_CLOSE
     )
-    return traffic, context
 
 
-def _binary_header(params: str, context: LinkContext) -> _Account:
-    """`<msg_id>,<datastream>,<total>`: nothing is sent before the last chunk."""
-    parts = [part.strip() for part in params.split(",")]
-    if len(parts) != 3:  # noqa: PLR2004  # msg_id, datastream, total
-        return NO_TRAFFIC, context
-    msg_id, total = _int(parts[0]), _int(parts[2])
-    if msg_id is None or total is None:
-        return NO_TRAFFIC, context
-    return NO_TRAFFIC, replace(context, upload=Upload(msg_id, parts[1], total))
-
-
-def _binary_chunk(params: str, context: LinkContext) -> _Account:
-    """`<n>,<hex>`: the chunk that completes the file sends it, as one SAVEDATA."""
+def _binary_chunk(size: int, context: LinkContext) -> _Account:
+    """The chunk that completes the file sends it, as one SAVEDATA."""
     upload = context.upload
-    size = _int(params.split(",", 1)[0])
-    if upload is None or size is None:
+    if upload is None:
         return NO_TRAFFIC, context
     received = upload.received + size
     if received < upload.total:
@@ -365,35 +312,6 @@ def _binary_chunk(params: str, context: LinkContext) -> _Account:
     payload = _binary_payload(upload.datastream, received)
     traffic = save_traffic(payload, upload.msg_id, encrypted=context.encrypted)
     return traffic, replace(context, upload=None)
-
-
-def _binary_end(_params: str, context: LinkContext) -> _Account:
-    return NO_TRAFFIC, replace(context, upload=None)
-
-
-def _int(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
-def _unquote(text: str) -> str:
-    text = text.strip()
-    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text  # noqa: PLR2004
-
-
-_HANDLERS: dict[tuple[str, str], Callable[[str, LinkContext], _Account]] = {
-    ("CIOTCONNECTPARA", "="): _connect_params,
-    ("CIOTSTART", "="): _start,
-    ("CIOTSTART", ""): _start,
-    ("CIOTQUIT", ""): _quit,
-    ("CIOTPING", ""): _ping,
-    ("CIOTDAT", "="): _data,
-    ("CIOTSEND", "="): _send_once,
-    ("CIOTBINSET", "="): _binary_header,
-    ("CIOTBINSEND", "="): _binary_chunk,
-    ("CIOTBINEND", ""): _binary_end,
-}
-"""The commands that make the module talk to the platform, by name and operator."""
 
 
 class DataUsageMeter:
@@ -404,9 +322,9 @@ class DataUsageMeter:
         self.traffic = NO_TRAFFIC
         self._context = LinkContext()
 
-    def count_command(self, line: str) -> None:
-        """The module carried out this command line (it answered with success)."""
-        traffic, self._context = account(line, self._context)
+    def count_command(self, command: Command) -> None:
+        """The module carried out this command (it answered with success)."""
+        traffic, self._context = account(command.exchange, self._context)
         self.traffic += traffic
 
     def count_event(self, event: ModuleEvent) -> None:

@@ -23,10 +23,13 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from .connection import LinkWatcher
 from .redaction import SECRETS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from .commands import Command
 
 TRACE_LINES = 300
 """Entries kept (the oldest go first)."""
@@ -75,17 +78,17 @@ def unescape(text: str) -> bytes:
     return text.encode("ascii").decode("unicode_escape").encode("latin-1")
 
 
-class SerialTrace:
-    """The last `size` entries of one serial link."""
+class SerialTrace(LinkWatcher):
+    """The last `size` entries of one serial link, kept as it watches the link."""
 
     def __init__(self, size: int = TRACE_LINES) -> None:
         """Start empty; times count from the first entry."""
         self._entries: deque[TraceEntry] = deque(maxlen=size)
         self._start: float | None = None
 
-    def sent(self, redacted_line: str) -> None:
-        """A command written, as its redacted line (secrets already replaced)."""
-        self._add(">", escape(f"{redacted_line}\r\n".encode()))
+    def sent(self, command: Command, size: int) -> None:  # the line tells it
+        """A command written, as its redacted line (secrets replaced)."""
+        self._add(">", escape(f"{command.redacted_line}\r\n".encode()))
 
     def received(self, data: bytes, *, hidden: bool = False) -> None:
         """Bytes the module printed; one entry a line, each ending after its LF."""
