@@ -26,6 +26,7 @@ from .const import (
     SECRET_KEYS,
 )
 from .coordinator import M6311ConfigEntry, M6311Coordinator, M6311Runtime
+from .counters import CounterCoordinator, read_meters
 from .delivery import Delivery
 from .forwarding.forwarder import Forwarder
 from .forwarding.outbox_files import async_remove_outbox_files
@@ -78,8 +79,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
             translation_key="outbox_unavailable",
             translation_placeholders={"error": str(err)},
         ) from err
+    meters = CounterCoordinator(hass, entry, name="meters", read=read_meters(client.meters))
+    entry.async_on_unload(meters.async_start(client.meters.add_listener))
+    forwarding = CounterCoordinator(hass, entry, name="forwarding", read=lambda: forwarder.stats)
+    entry.async_on_unload(forwarding.async_start(forwarder.add_listener))
     entry.runtime_data = M6311Runtime(
-        coordinator=coordinator, forwarder=forwarder, delivery=delivery
+        coordinator=coordinator,
+        forwarder=forwarder,
+        delivery=delivery,
+        meters=meters,
+        forwarding=forwarding,
     )
     entry.async_on_unload(async_setup_cloud_commands(hass, coordinator))
     real_port = await hass.async_add_executor_job(os.path.realpath, port)

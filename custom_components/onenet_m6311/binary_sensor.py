@@ -11,6 +11,7 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
 )
 from homeassistant.const import EntityCategory
 
+from .coordinator import M6311Coordinator
 from .entity import M6311Entity
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ async def async_setup_entry(
     async_add_entities([CloudLinkSensor(entry.runtime_data.coordinator, CLOUD_LINK)])
 
 
-class CloudLinkSensor(M6311Entity, BinarySensorEntity):
+class CloudLinkSensor(M6311Entity[M6311Coordinator], BinarySensorEntity):
     """On while the module is logged in to OneNET; stays available to show "disconnected"."""
 
     @property

@@ -10,6 +10,7 @@ from homeassistant.const import EntityCategory, Platform
 from homeassistant.helpers import entity_registry as er
 
 from .const import DOMAIN
+from .coordinator import M6311Coordinator
 from .entity import M6311Entity, entity_unique_id
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import M6311ConfigEntry, M6311Coordinator
+    from .coordinator import M6311ConfigEntry
 
 PARALLEL_UPDATES = 1  # one command at a time on the serial line anyway
 
@@ -75,7 +76,7 @@ async def async_setup_entry(
     async_add_entities(LinkButton(coordinator, description) for description in offered)
 
 
-class LinkButton(M6311Entity, ButtonEntity):
+class LinkButton(M6311Entity[M6311Coordinator], ButtonEntity):
     """A button acting on the link."""
 
     entity_description: LinkButtonDescription

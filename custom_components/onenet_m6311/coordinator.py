@@ -56,8 +56,9 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
+    from .counters import CounterCoordinator, MeterReadings
     from .delivery import Delivery
-    from .forwarding.forwarder import Forwarder
+    from .forwarding.forwarder import Forwarder, ForwardStats
 
 type M6311ConfigEntry = ConfigEntry[M6311Runtime]
 type CommandListener = Callable[[CloudCommand], None]
@@ -70,6 +71,10 @@ class M6311Runtime:
     coordinator: M6311Coordinator
     forwarder: Forwarder
     delivery: Delivery
+    meters: CounterCoordinator[MeterReadings]
+    """The link's meters (serial bytes, cellular data), for their sensors."""
+    forwarding: CounterCoordinator[ForwardStats]
+    """The forwarding's counters, for their sensors."""
 
 
 class WrongModuleError(M6311Error):

@@ -8,6 +8,7 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import callback
 
 from .cloud_commands import command_attributes
+from .coordinator import M6311Coordinator
 from .entity import M6311Entity
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ async def async_setup_entry(
     async_add_entities([CloudCommandEvent(entry.runtime_data.coordinator, CLOUD_COMMAND)])
 
 
-class CloudCommandEvent(M6311Entity, EventEntity):
+class CloudCommandEvent(M6311Entity[M6311Coordinator], EventEntity):
     """Fires with every command the platform sends: payload text, length, parsed JSON."""
 
     async def async_added_to_hass(self) -> None:

@@ -19,8 +19,10 @@ from homeassistant.const import (
     UnitOfTime,
 )
 
+from .coordinator import M6311Coordinator
+from .counters import CounterCoordinator, MeterReadings
 from .entity import M6311Entity
-from .throttle import Throttle
+from .forwarding.forwarder import ForwardStats
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,13 +31,9 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import LinkState, M6311ConfigEntry, M6311Coordinator
-    from .forwarding.forwarder import Forwarder, ForwardStats
-    from .m6311 import M6311Client
+    from .coordinator import LinkState, M6311ConfigEntry
 
 PARALLEL_UPDATES = 0  # push: entities never poll
-DATA_WRITE_INTERVAL = 1.0
-"""The byte counters change with every byte; their sensors show it at most this often."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,13 +117,13 @@ FORWARD_SENSORS: tuple[ForwardSensorDescription, ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class DataSensorDescription(SensorEntityDescription):
-    """A sensor reading one byte counter of the module client."""
+    """A sensor reading one byte counter of the link's meters."""
 
-    value_fn: Callable[[M6311Client], int]
+    value_fn: Callable[[MeterReadings], int]
 
 
 def _data_size(
-    key: str, value_fn: Callable[[M6311Client], int], *, enabled: bool
+    key: str, value_fn: Callable[[MeterReadings], int], *, enabled: bool
 ) -> DataSensorDescription:
     return DataSensorDescription(
         key=key,
@@ -141,14 +139,10 @@ def _data_size(
 
 DATA_SENSORS: tuple[DataSensorDescription, ...] = (
     # Both ways, headers included: what the SIM's plan counts (docs/data-usage.md).
-    _data_size(
-        "cellular_data", lambda client: client.meters.data_usage.traffic.total, enabled=True
-    ),
+    _data_size("cellular_data", lambda meters: meters.cellular_data, enabled=True),
     # For troubleshooting the serial line only: off by default, as each heartbeat changes them.
-    _data_size("serial_bytes_sent", lambda client: client.meters.serial_bytes_sent, enabled=False),
-    _data_size(
-        "serial_bytes_received", lambda client: client.meters.serial_bytes_received, enabled=False
-    ),
+    _data_size("serial_bytes_sent", lambda meters: meters.serial_bytes_sent, enabled=False),
+    _data_size("serial_bytes_received", lambda meters: meters.serial_bytes_received, enabled=False),
 )
 
 
@@ -159,15 +153,17 @@ async def async_setup_entry(
 ) -> None:
     """Add the link's and the forwarding's sensors."""
     runtime = entry.runtime_data
-    async_add_entities(LinkSensor(runtime.coordinator, description) for description in SENSORS)
+    link = runtime.coordinator
+    async_add_entities(LinkSensor(link, description) for description in SENSORS)
     async_add_entities(
-        ForwardSensor(runtime.coordinator, runtime.forwarder, description)
-        for description in FORWARD_SENSORS
+        ForwardSensor(runtime.forwarding, description, link=link) for description in FORWARD_SENSORS
     )
-    async_add_entities(DataSensor(runtime.coordinator, description) for description in DATA_SENSORS)
+    async_add_entities(
+        DataSensor(runtime.meters, description, link=link) for description in DATA_SENSORS
+    )
 
 
-class LinkSensor(M6311Entity, SensorEntity):
+class LinkSensor(M6311Entity[M6311Coordinator], SensorEntity):
     """A value of the link state."""
 
     entity_description: LinkSensorDescription
@@ -185,72 +181,39 @@ class LinkSensor(M6311Entity, SensorEntity):
         return self.entity_description.value_fn(self.coordinator.data)
 
 
-class ForwardSensor(M6311Entity, SensorEntity):
-    """A counter of the forwarding (always available: it counts also while the link is down)."""
+class ForwardSensor(M6311Entity[CounterCoordinator[ForwardStats]], SensorEntity):
+    """A counter of the forwarding (available whatever the link does: it counts meanwhile)."""
 
     entity_description: ForwardSensorDescription
 
-    def __init__(
-        self,
-        coordinator: M6311Coordinator,
-        forwarder: Forwarder,
-        description: ForwardSensorDescription,
-    ) -> None:
-        """Describe the sensor."""
-        super().__init__(coordinator, description)
-        self._forwarder = forwarder
-
-    @property
-    def available(self) -> bool:
-        """Counters are known whatever the link does."""
-        return True
-
     @property
     def native_value(self) -> datetime | int | None:
-        """The counter now."""
-        return self.entity_description.value_fn(self._forwarder.stats)
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the forwarder's counters while the entity exists (told at most once a second)."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self._forwarder.add_listener(self.async_write_ha_state))
+        """The counter as last published."""
+        return self.entity_description.value_fn(self.coordinator.data)
 
 
-class DataSensor(M6311Entity, RestoreSensor):
+class DataSensor(M6311Entity[CounterCoordinator[MeterReadings]], RestoreSensor):
     """A byte counter that goes on from where it was before Home Assistant restarted.
 
-    The client counts from zero when the entry is set up; the sensor adds the value it last
+    The meters count from zero when the entry is set up; the sensor adds the value it last
     showed, restored once, so the total never goes back (a reset only when no value was kept,
     which `total_increasing` allows).
     """
 
     entity_description: DataSensorDescription
-
-    def __init__(self, coordinator: M6311Coordinator, description: DataSensorDescription) -> None:
-        """Describe the sensor; its restored part is read when it is added."""
-        super().__init__(coordinator, description)
-        self._restored: int | None = None
-
-    @property
-    def available(self) -> bool:
-        """Counters are known whatever the link does."""
-        return True
+    _restored: int | None = None
 
     @property
     def native_value(self) -> int:
-        """The value before the restart, and what the client counted since."""
-        counted = self.entity_description.value_fn(self.coordinator.client)
+        """The value before the restart, and what the meters counted since."""
+        counted = self.entity_description.value_fn(self.coordinator.data)
         return (self._restored or 0) + counted
 
     async def async_added_to_hass(self) -> None:
-        """Restore the last value (once: the same object may be added again), follow the client."""
+        """Restore the last value (once: the same object may be added again)."""
         await super().async_added_to_hass()
         if self._restored is None:
             self._restored = await self._last_value()
-        # Each byte would cost a state write: at most one every DATA_WRITE_INTERVAL.
-        writes = Throttle(DATA_WRITE_INTERVAL, self.async_write_ha_state)
-        self.async_on_remove(self.coordinator.client.meters.add_listener(writes.request))
-        self.async_on_remove(writes.cancel)
 
     async def _last_value(self) -> int:
         """The value last shown, or 0 when there is none (first start, or it was unknown)."""

@@ -20,7 +20,7 @@ from homeassistant.core import State
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
 
-from custom_components.onenet_m6311 import sensor as sensor_module
+from custom_components.onenet_m6311 import counters as counters_module
 from custom_components.onenet_m6311.const import CONF_ENCRYPT, CONF_FORWARD_ENTITIES, DOMAIN
 from custom_components.onenet_m6311.diagnostics import async_get_config_entry_diagnostics
 
@@ -55,7 +55,7 @@ pytestmark = pytest.mark.usefixtures("quick_retries", "quick_data_writes", "ever
 @pytest.fixture
 def quick_data_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The data sensors show a change within 10 ms instead of a second."""
-    monkeypatch.setattr(sensor_module, "DATA_WRITE_INTERVAL", 0.01)
+    monkeypatch.setattr(counters_module, "COUNTER_INTERVAL", 0.01)
 
 
 def shown(hass: HomeAssistant, entity_id: str) -> int:

@@ -87,6 +87,9 @@ async def showing(
         await set_up(hass, entry, ping_interval=300)  # no heartbeat beyond the first
         coordinator = entry.runtime_data.coordinator
         await wait_until(lambda: coordinator.data.ping_round_trip is not None)
+        # The counters are published at most once a second: shown as they are now.
+        await entry.runtime_data.meters.async_refresh()
+        await entry.runtime_data.forwarding.async_refresh()
         await hass.async_block_till_done()
         yield
         assert await hass.config_entries.async_unload(entry.entry_id)

@@ -39,7 +39,6 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN, LOGGER
 from ..m6311 import M6311ValidationError
 from ..m6311.records import check_datastream
-from ..throttle import Throttle
 from .outbox import Outbox, OutboxRecord
 from .outbox_files import async_import_legacy_outbox, outbox_path
 from .sender import Sender
@@ -57,8 +56,6 @@ if TYPE_CHECKING:
     from .settings import ForwardSettings
 
 ISSUE_OUTBOX_FULL = "outbox_full"
-STATS_INTERVAL = 1.0
-"""Counters change with every record; their listeners (sensors) hear of it at most this often."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +104,6 @@ class Forwarder:
         """Per entity, the records waiting for its minimum interval, one per datastream."""
         self._held_timers: dict[str, CALLBACK_TYPE] = {}
         self._listeners: list[Callable[[], None]] = []
-        self._notifier = Throttle(STATS_INTERVAL, self._notify_listeners)
-        """The counters changed: tell the listeners soon (each change would cost a state write)."""
         self._full_reported = False
         self._datastreams: dict[tuple[str, str | None], str | None] = {}
         self._time_cache: tuple[int, str] = (-1, "")
@@ -133,7 +128,7 @@ class Forwarder:
         return self._tracked
 
     def add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call `listener` when the counters changed, at most once every `STATS_INTERVAL`."""
+        """Call `listener` whenever the counters changed (their coordinator debounces it)."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
@@ -183,7 +178,6 @@ class Forwarder:
         if self._unsub_stop is not None:
             self._unsub_stop()
             self._unsub_stop = None
-        self._notifier.cancel()
         for unsubscribe in (*self._unsubs, *self._held_timers.values()):
             unsubscribe()
         self._unsubs.clear()
@@ -238,7 +232,7 @@ class Forwarder:
             return
         if self._significance is not None and not self._significance.is_significant(state):
             self.insignificant += 1
-            self._notifier.request()
+            self._notify_listeners()
             return
         previous = event.data["old_state"]
         records = self._records(state, state.last_updated, previous)
@@ -386,7 +380,7 @@ class Forwarder:
         if dropped:
             self._report_full(dropped)
         self.sender.wake()
-        self._notifier.request()
+        self._notify_listeners()
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -418,7 +412,7 @@ class Forwarder:
         if self._full_reported and len(self.outbox) < self.outbox.capacity // 2:
             self._full_reported = False
             ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_OUTBOX_FULL}_{self.entry.entry_id}")
-        self._notifier.request()
+        self._notify_listeners()
 
     def _notify_listeners(self) -> None:
         for listener in list(self._listeners):
