@@ -1,16 +1,23 @@
 """Options: the link, then what to forward and how, then each entity's datastream.
 
 init (heartbeat, allowed actions) -> forwarding (entities, label, delivery)
--> datastreams (one per chosen entity, and its attributes) -> saved, entry reloaded
+-> entity (one form per forwarded entity, chosen or labelled, when asked for: its datastream,
+attributes and deadband) -> saved, entry reloaded
+
+Each entity has a form of its own, with the same fields every time (named once, translated),
+the entity named in the title: a single form with a field per entity would have to name its
+fields by entity ID, which no translation can label.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -56,11 +63,16 @@ from .m6311 import M6311ValidationError
 from .m6311.records import check_datastream
 from .voluptuous_alias import vol
 
+if TYPE_CHECKING:
+    from homeassistant.core import State
+
 SECTION_DELIVERY = "delivery"
-ATTRIBUTES_SUFFIX = " attributes"
-"""The datastreams step names an entity's attribute field `<entity_id> attributes`."""
-DEADBAND_SUFFIX = " deadband"
-"""With significant changes only, its field `<entity_id> deadband` (`0.5`, `2%`, `0.5 2%`)."""
+EACH_ENTITY = "each_entity"
+"""A forwarding form answer, not an option: go through each entity's form."""
+FIELD_DATASTREAM = "datastream"
+FIELD_ATTRIBUTES = "attributes"
+FIELD_DEADBAND = "deadband"
+"""With significant changes only, and for numbers: `0.5`, `2%` or `0.5 2%`."""
 
 
 def _seconds(minimum: float, maximum: float, step: float = 1) -> vol.All[float]:
@@ -120,6 +132,7 @@ FORWARDING_SCHEMA = vol.Schema(
         ),
         vol.Required(CONF_SIGNIFICANT_ONLY, default=False): BooleanSelector(),
         vol.Required(CONF_MAX_SILENCE, default=0): _seconds(0, 86400),
+        vol.Required(EACH_ENTITY, default=True): BooleanSelector(),
         # Rarely changed: how records travel.
         vol.Required(SECTION_DELIVERY): section(
             vol.Schema(
@@ -145,11 +158,18 @@ FORWARDING_SCHEMA = vol.Schema(
 
 
 class M6311OptionsFlow(OptionsFlowWithReload):
-    """Three forms; the entry reloads with the new options when they are saved."""
+    """The link, the forwarding, each entity; the entry reloads with the options saved."""
 
     def __init__(self) -> None:
         """Collect the answers of each form."""
         self._options: dict[str, Any] = {}
+        self._entities: list[str] = []
+        """The entities forwarded with the new options: chosen, or carrying the label."""
+        self._position = 0
+        """Which of them the entity form is about."""
+        self._datastreams: dict[str, str] = {}
+        self._attributes: dict[str, list[str]] = {}
+        self._deadbands: dict[str, str] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The link: heartbeat interval and the actions OneNET may call."""
@@ -187,13 +207,15 @@ class M6311OptionsFlow(OptionsFlowWithReload):
         """Which entities go to OneNET, and how."""
         if user_input is not None:
             delivery = user_input.pop(SECTION_DELIVERY, {})
+            each_entity = user_input.pop(EACH_ENTITY, True)
             self._options.update(user_input)
             self._options.update(delivery)
             if not user_input.get(CONF_FORWARD_LABEL):
                 self._options.pop(CONF_FORWARD_LABEL, None)
-            if self._options.get(CONF_FORWARD_ENTITIES):
-                return await self.async_step_datastreams()
-            return self._async_save({}, {})
+            self._start_entities()
+            if each_entity and self._entities:
+                return await self.async_step_entity()
+            return self._async_save()
         current = dict(self.config_entry.options)
         current[CONF_TIMESTAMPS] = TimeMode.from_option(current.get(CONF_TIMESTAMPS, True)).value
         current[SECTION_DELIVERY] = {
@@ -206,95 +228,127 @@ class M6311OptionsFlow(OptionsFlowWithReload):
             data_schema=self.add_suggested_values_to_schema(FORWARDING_SCHEMA, current),
         )
 
-    async def async_step_datastreams(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Each chosen entity's datastream ID (a default is filled in) and attributes."""
-        entities: list[str] = self._options[CONF_FORWARD_ENTITIES]
+    def _start_entities(self) -> None:
+        """The entities to go through, each starting with what is stored for it."""
+        chosen = set(self._options.get(CONF_FORWARD_ENTITIES, []))
+        if label := self._options.get(CONF_FORWARD_LABEL):
+            registry = er.async_get(self.hass)
+            chosen.update(entry.entity_id for entry in er.async_entries_for_label(registry, label))
+        self._entities = sorted(chosen)
+        self._position = 0
+        stored = self.config_entry.options
+        self._datastreams = {
+            entity_id: stored.get(CONF_DATASTREAMS, {}).get(entity_id)
+            or default_datastream(entity_id)
+            for entity_id in self._entities
+        }
+        self._attributes = _stored_for(self._entities, stored.get(CONF_ATTRIBUTES, {}))
+        self._deadbands = _stored_for(self._entities, stored.get(CONF_DEADBANDS, {}))
+
+    async def async_step_entity(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One forwarded entity: its datastream ID, its attributes, its deadband."""
+        entity_id = self._entities[self._position]
         errors: dict[str, str] = {}
         if user_input is not None:
-            datastreams, attributes = _split_datastream_answers(entities, user_input)
-            for entity_id, datastream in datastreams.items():
-                try:
-                    check_datastream(datastream)
-                except M6311ValidationError:
-                    errors[entity_id] = "invalid_datastream"
-            deadbands = _deadband_answers(entities, user_input, errors)
+            self._read_entity_answers(entity_id, user_input, errors)
             if not errors:
-                self._options[CONF_DEADBANDS] = deadbands
-                return self._async_save(datastreams, attributes)
+                self._position += 1
+                if self._position < len(self._entities):
+                    return await self.async_step_entity()
+                return self._async_save()
         return self.async_show_form(
-            step_id="datastreams",
+            step_id="entity",
             data_schema=self.add_suggested_values_to_schema(
-                self._datastreams_schema(entities), user_input or self._current_answers(entities)
+                self._entity_schema(entity_id),
+                user_input or self._entity_answers(entity_id),
             ),
             errors=errors,
+            description_placeholders={
+                "entity": self._entity_name(entity_id),
+                "entity_id": entity_id,
+                "position": str(self._position + 1),
+                "count": str(len(self._entities)),
+            },
+            last_step=self._position + 1 == len(self._entities),
         )
 
-    def _datastreams_schema(self, entities: list[str]) -> vol.Schema:
-        fields: dict[Any, Any] = {}
-        for entity_id in entities:
-            state = self.hass.states.get(entity_id)
-            names = sorted(state.attributes) if state is not None else []
-            fields[vol.Required(entity_id)] = TextSelector()
-            fields[vol.Optional(f"{entity_id}{ATTRIBUTES_SUFFIX}", default=[])] = SelectSelector(
+    def _entity_schema(self, entity_id: str) -> vol.Schema:
+        state = self.hass.states.get(entity_id)
+        names = sorted(state.attributes) if state is not None else []
+        fields: dict[Any, Any] = {
+            vol.Required(FIELD_DATASTREAM): TextSelector(),
+            vol.Optional(FIELD_ATTRIBUTES, default=[]): SelectSelector(
                 SelectSelectorConfig(options=names, multiple=True, custom_value=True)
-            )
-            if self._options.get(CONF_SIGNIFICANT_ONLY):
-                fields[vol.Optional(f"{entity_id}{DEADBAND_SUFFIX}")] = TextSelector()
+            ),
+        }
+        if self._options.get(CONF_SIGNIFICANT_ONLY) and _is_numeric(state):
+            fields[vol.Optional(FIELD_DEADBAND)] = TextSelector()
         return vol.Schema(fields)
 
-    def _current_answers(self, entities: list[str]) -> dict[str, Any]:
-        datastreams = self.config_entry.options.get(CONF_DATASTREAMS, {})
-        attributes = self.config_entry.options.get(CONF_ATTRIBUTES, {})
-        deadbands = self.config_entry.options.get(CONF_DEADBANDS, {})
-        answers: dict[str, Any] = {}
-        for entity_id in entities:
-            answers[entity_id] = datastreams.get(entity_id, default_datastream(entity_id))
-            answers[f"{entity_id}{ATTRIBUTES_SUFFIX}"] = attributes.get(entity_id, [])
-            if entity_id in deadbands:
-                answers[f"{entity_id}{DEADBAND_SUFFIX}"] = deadbands[entity_id]
+    def _entity_answers(self, entity_id: str) -> dict[str, Any]:
+        answers: dict[str, Any] = {
+            FIELD_DATASTREAM: self._datastreams[entity_id],
+            FIELD_ATTRIBUTES: self._attributes.get(entity_id, []),
+        }
+        if entity_id in self._deadbands:
+            answers[FIELD_DEADBAND] = self._deadbands[entity_id]
         return answers
 
-    def _async_save(
-        self, datastreams: dict[str, str], attributes: dict[str, list[str]]
-    ) -> ConfigFlowResult:
+    def _read_entity_answers(
+        self, entity_id: str, answers: dict[str, Any], errors: dict[str, str]
+    ) -> None:
+        """Keep one entity's answers; a wrong one is an error and keeps nothing."""
+        datastream = str(answers.get(FIELD_DATASTREAM, "")).strip()
+        try:
+            check_datastream(datastream)
+        except M6311ValidationError:
+            errors[FIELD_DATASTREAM] = "invalid_datastream"
+        try:
+            deadband = Deadband.parse(str(answers.get(FIELD_DEADBAND) or ""))
+        except ValueError:
+            errors[FIELD_DEADBAND] = "invalid_deadband"
+            return
+        if errors:
+            return
+        self._datastreams[entity_id] = datastream
+        self._attributes[entity_id] = sorted(set(answers.get(FIELD_ATTRIBUTES, [])))
+        if deadband is None:
+            self._deadbands.pop(entity_id, None)
+        else:
+            self._deadbands[entity_id] = str(deadband)
+
+    def _entity_name(self, entity_id: str) -> str:
+        state = self.hass.states.get(entity_id)
+        return state.name if state is not None else entity_id
+
+    def _async_save(self) -> ConfigFlowResult:
         # Only what differs from the default is kept: renaming an entity keeps working.
         self._options[CONF_DATASTREAMS] = {
             entity_id: datastream
-            for entity_id, datastream in datastreams.items()
+            for entity_id, datastream in self._datastreams.items()
             if datastream != default_datastream(entity_id)
         }
-        self._options[CONF_ATTRIBUTES] = {k: v for k, v in attributes.items() if v}
+        self._options[CONF_ATTRIBUTES] = {k: v for k, v in self._attributes.items() if v}
+        self._options[CONF_DEADBANDS] = dict(self._deadbands)
         return self.async_create_entry(data=self._options)
 
 
-def _split_datastream_answers(
-    entities: list[str], answers: dict[str, Any]
-) -> tuple[dict[str, str], dict[str, list[str]]]:
-    datastreams = {entity_id: str(answers[entity_id]).strip() for entity_id in entities}
-    attributes = {
-        entity_id: sorted(set(answers.get(f"{entity_id}{ATTRIBUTES_SUFFIX}", [])))
-        for entity_id in entities
-    }
-    return datastreams, attributes
+def _stored_for[T](entities: list[str], stored: dict[str, T]) -> dict[str, T]:
+    """What is stored for these entities only (the others are no longer forwarded)."""
+    return {entity_id: stored[entity_id] for entity_id in entities if entity_id in stored}
 
 
-def _deadband_answers(
-    entities: list[str], answers: dict[str, Any], errors: dict[str, str]
-) -> dict[str, str]:
-    """Each entity's deadband, as `Deadband` writes it; an unreadable one is an error."""
-    deadbands = {}
-    for entity_id in entities:
-        field_name = f"{entity_id}{DEADBAND_SUFFIX}"
-        try:
-            deadband = Deadband.parse(str(answers.get(field_name) or ""))
-        except ValueError:
-            errors[field_name] = "invalid_deadband"
-            continue
-        if deadband is not None:
-            deadbands[entity_id] = str(deadband)
-    return deadbands
+def _is_numeric(state: State | None) -> bool:
+    """Whether a deadband means something for the entity: a number now, or a unit."""
+    if state is None:
+        return False
+    if ATTR_UNIT_OF_MEASUREMENT in state.attributes:
+        return True
+    try:
+        float(state.state)
+    except ValueError:
+        return False
+    return True
 
 
 def _allowed_actions(actions: list[str]) -> list[str]:

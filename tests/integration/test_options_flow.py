@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import label_registry as lr
 
 from custom_components.onenet_m6311.const import (
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 KITCHEN = "sensor.kitchen_temperature"
 HALL = "binary_sensor.hall_door"
+HEATER = "input_boolean.heater"
 LINK = {CONF_PING_INTERVAL: 45, CONF_ALLOWED_ACTIONS: [], CONF_KEEP_LINK: True}
 DELIVERY = {CONF_BATCH_WINDOW: 0.5, CONF_ACK_MODE: True, CONF_OUTBOX_CAPACITY: 500}
 
@@ -57,6 +59,16 @@ def forwarding(**chosen: Any) -> dict[str, Any]:
     }
 
 
+def placeholders(result: Any) -> dict[str, str]:
+    """The form's description placeholders."""
+    return dict(result["description_placeholders"])
+
+
+def fields(result: Any) -> set[str]:
+    """The names of the form's fields."""
+    return {str(marker) for marker in result["data_schema"].schema}
+
+
 def suggested(result: Any, key: str) -> Any:
     for marker in result["data_schema"].schema:
         if marker == key:
@@ -64,10 +76,12 @@ def suggested(result: Any, key: str) -> Any:
     raise AssertionError(key)
 
 
-async def test_entities_with_their_datastreams_and_attributes(
+async def test_each_entity_has_its_own_form(
     hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
 ) -> None:
-    hass.states.async_set(KITCHEN, "21", {"humidity": 40, "unit_of_measurement": "°C"})
+    hass.states.async_set(
+        KITCHEN, "21", {"humidity": 40, "unit_of_measurement": "°C", "friendly_name": "Kitchen"}
+    )
     await set_up_entry(hass, mode1_entry)
     result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
     assert result["step_id"] == "init"
@@ -76,19 +90,33 @@ async def test_entities_with_their_datastreams_and_attributes(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], forwarding(**{CONF_FORWARD_ENTITIES: [KITCHEN, HALL]})
     )
-    assert result["step_id"] == "datastreams"
-    assert suggested(result, KITCHEN) == "sensor_kitchen_temperature"  # the default, filled in
-
-    answers: dict[str, Any] = {KITCHEN: "kitchen temp", HALL: "binary_sensor_hall_door"}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], answers)
-    assert result["errors"] == {KITCHEN: "invalid_datastream"}  # a space: not a datastream ID
-
-    answers = {
-        KITCHEN: "kitchen",
-        f"{KITCHEN} attributes": ["humidity", "humidity"],
-        HALL: "binary_sensor_hall_door",
+    # In entity ID order: the hall's binary sensor first, then the kitchen.
+    assert result["step_id"] == "entity"
+    assert placeholders(result) == {
+        "entity": HALL,  # no state yet: named by its ID
+        "entity_id": HALL,
+        "position": "1",
+        "count": "2",
     }
-    result = await hass.config_entries.options.async_configure(result["flow_id"], answers)
+    assert suggested(result, "datastream") == "binary_sensor_hall_door"  # the default
+    assert not result["last_step"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"datastream": "binary_sensor_hall_door"}
+    )
+    assert result["step_id"] == "entity"
+    assert placeholders(result)["entity"] == "Kitchen"
+    assert result["last_step"]
+    assert "deadband" not in fields(result)  # significant changes only: off
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"datastream": "kitchen temp"}
+    )
+    assert result["errors"] == {"datastream": "invalid_datastream"}  # a space: not an ID
+    assert placeholders(result)["position"] == "2"  # the same entity again
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"datastream": "kitchen", "attributes": ["humidity", "humidity"]}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert mode1_entry.options == {
@@ -116,14 +144,61 @@ async def test_entities_with_their_datastreams_and_attributes(
     result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
     assert suggested(result, CONF_FORWARD_ENTITIES) == [KITCHEN, HALL]
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], forwarding(**{CONF_FORWARD_ENTITIES: [KITCHEN, HALL]})
+        result["flow_id"], forwarding(**{CONF_FORWARD_ENTITIES: [KITCHEN]})
     )
-    assert suggested(result, KITCHEN) == "kitchen"
-    assert suggested(result, f"{KITCHEN} attributes") == ["humidity"]
+    assert suggested(result, "datastream") == "kitchen"
+    assert suggested(result, "attributes") == ["humidity"]
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
-async def test_a_label_alone_needs_no_datastreams_step(
+async def test_without_each_entitys_form_each_keeps_what_it_has(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    stored = {
+        CONF_FORWARD_ENTITIES: [KITCHEN, HALL],
+        CONF_DATASTREAMS: {KITCHEN: "kitchen", HALL: "hall"},
+        CONF_ATTRIBUTES: {KITCHEN: ["humidity"]},
+    }
+    hass.config_entries.async_update_entry(mode1_entry, options=stored)
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**{CONF_FORWARD_ENTITIES: [KITCHEN], "each_entity": False})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert "each_entity" not in mode1_entry.options  # an answer, not an option
+    assert mode1_entry.options[CONF_DATASTREAMS] == {KITCHEN: "kitchen"}  # the hall: gone
+    assert mode1_entry.options[CONF_ATTRIBUTES] == {KITCHEN: ["humidity"]}
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_entities_chosen_by_label_have_their_forms(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    label = lr.async_get(hass).async_create("To OneNET")
+    registry = er.async_get(hass)
+    entry = registry.async_get_or_create("sensor", "test", "outdoor", suggested_object_id="outdoor")
+    registry.async_update_entity(entry.entity_id, labels={label.label_id})
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**{CONF_FORWARD_LABEL: label.label_id})
+    )
+    assert result["step_id"] == "entity"
+    assert placeholders(result)["entity_id"] == "sensor.outdoor"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"datastream": "outdoor"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert mode1_entry.options[CONF_DATASTREAMS] == {"sensor.outdoor": "outdoor"}
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_label_without_entities_needs_no_entity_form(
     hass: HomeAssistant, mode1_entry: MockConfigEntry
 ) -> None:
     label = lr.async_get(hass).async_create("To OneNET")
@@ -152,18 +227,26 @@ async def test_significant_changes_only_asks_for_each_entitys_deadband(
 ) -> None:
     # An earlier version stored the time option as a switch: off is "never".
     hass.config_entries.async_update_entry(mode1_entry, options={CONF_TIMESTAMPS: False})
+    hass.states.async_set(KITCHEN, "21.5", {"unit_of_measurement": "°C"})
+    hass.states.async_set(HEATER, "on")
     assert await hass.config_entries.async_setup(mode1_entry.entry_id)
     result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
     assert suggested(result, CONF_TIMESTAMPS) == "never"
-    chosen = {CONF_FORWARD_ENTITIES: [KITCHEN], CONF_SIGNIFICANT_ONLY: True}
+    chosen = {CONF_FORWARD_ENTITIES: [KITCHEN, HEATER], CONF_SIGNIFICANT_ONLY: True}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], forwarding(**chosen, **{CONF_TIMESTAMPS: "delayed"})
     )
-    assert result["step_id"] == "datastreams"
-    deadband = f"{KITCHEN} deadband"
+    assert result["step_id"] == "entity"
+    assert placeholders(result)["entity_id"] == HEATER
+    assert "deadband" not in fields(result)  # on/off: no number to move
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"datastream": "heater"}
+    )
+    assert placeholders(result)["entity_id"] == KITCHEN
+    deadband = "deadband"
 
-    answers = {KITCHEN: "sensor_kitchen_temperature", deadband: "2 %x"}
+    answers = {"datastream": "sensor_kitchen_temperature", deadband: "2 %x"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], answers)
     assert result["errors"] == {deadband: "invalid_deadband"}
 

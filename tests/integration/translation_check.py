@@ -43,9 +43,6 @@ if TYPE_CHECKING:
 INTEGRATION = Path(__file__).resolve().parents[2] / "custom_components" / DOMAIN
 LANGUAGES = ("en", "zh-Hans")
 
-DYNAMIC_FIELDS = frozenset({"options.step.datastreams"})
-"""Steps whose fields are named by the user's entities (entity IDs): no label to translate."""
-
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     """A translation file's texts by dotted key ("config.step.user.title")."""
@@ -114,7 +111,7 @@ class TranslationCheck:
                 step = f"{prefix}step.{result['step_id']}"
                 self.require(f"{step}.title", placeholders)
                 self.require(f"{step}.description", placeholders, optional=True)
-                if result.get("data_schema") is not None and step not in DYNAMIC_FIELDS:
+                if result.get("data_schema") is not None:
                     self._fields(step, result["data_schema"])
                 for error in (result.get("errors") or {}).values():
                     self.require(f"{prefix}error.{error}", placeholders)
