@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .const import (
@@ -33,24 +32,21 @@ from .const import (
     DOMAIN,
     LOGGER,
     MAX_PING_INTERVAL,
-    REAUTH_AFTER_REFUSALS,
 )
 from .credentials import login_settings
 from .helpers import translated_module_errors
+from .link_report import LinkReport
 from .m6311 import (
     CloudCommand,
     ConnectionLost,
     LinkStatus,
-    LoginRefusedError,
     M6311Client,
     M6311ConnectionError,
     M6311Error,
     ModuleBoot,
     ModuleEvent,
-    NoDeviceIdError,
-    NoDeviceKeyError,
 )
-from .repairs import async_clear_device_lost, async_report_device_lost
+from .m6311.listeners import Listeners
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -130,10 +126,9 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         self._online = asyncio.Event()
         self._retry_now = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
-        self._command_listeners: list[CommandListener] = []
-        self._refusals = 0
-        self._said_down = False
-        """Whether the log says the link is down; it then says so again when it is up."""
+        self._command_listeners: Listeners[[CloudCommand]] = Listeners("a cloud command listener")
+        self._report = LinkReport(hass, entry, client.url)
+        """What the user sees of the link's ups and downs (log, repairs, reauth)."""
         self.exclusive = asyncio.Lock()
         """Held by what must not interleave with other commands: multi-command operations
         (uploads, provisioning), each heartbeat, and in one-shot mode every send, which is a
@@ -228,8 +223,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
 
     def add_command_listener(self, listener: CommandListener) -> Callable[[], None]:
         """Call `listener` with every cloud command; returns the call that removes it."""
-        self._command_listeners.append(listener)
-        return lambda: self._command_listeners.remove(listener)
+        return self._command_listeners.add(listener)
 
     async def _async_update_data(self) -> LinkState:
         """Read the link's state now (`homeassistant.update_entity`): the login, the signal.
@@ -306,20 +300,13 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
                 await self._establish()
             except M6311Error as err:
                 LOGGER.debug("Connecting to %s failed: %s", self.client.url, err)
-                self._on_establish_failed(err)
+                self._report.failed(err)
             else:
                 return
             # Jitter keeps several modules (or a module and its cloud) from retrying in step.
             await self._wait(self._retry_now, delay * random.uniform(0.5, 1.0))  # noqa: S311
             self._retry_now.clear()
             delay = min(delay * 2, BACKOFF_MAX)
-
-    def _on_establish_failed(self, error: M6311Error) -> None:
-        if isinstance(error, LoginRefusedError):  # not LoginUnreachableError: no network
-            self._count_refusal()
-        elif isinstance(error, NoDeviceIdError | NoDeviceKeyError):
-            async_report_device_lost(self.hass, self.config_entry)
-        self._say_down(error)
 
     async def _establish(self) -> None:
         """Open the port if needed, see who answers, and log in (or prepare one-shot mode)."""
@@ -334,7 +321,6 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             await self.client.login(self.settings)
         else:
             await self.client.prepare_one_shot(self.settings)
-        self._refusals = 0
         self._set_online(await self._measure_link())
 
     async def _measure_link(self) -> LinkChanges:
@@ -357,20 +343,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             raise WrongModuleError(imei)
         if self.identity is None:
             self.identity = ModuleIdentity(imei=imei, firmware=await self.client.read_firmware())
-            self._show_firmware(self.identity.firmware)
-
-    def _show_firmware(self, firmware: str) -> None:
-        """The device page shows the firmware once the module was first asked (after set-up)."""
-        registry = dr.async_get(self.hass)
-        for device in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
-            if device.sw_version != firmware:
-                registry.async_update_device(device.id, sw_version=firmware)
-
-    def _count_refusal(self) -> None:
-        self._refusals += 1
-        if self._refusals == REAUTH_AFTER_REFUSALS:
-            LOGGER.warning("OneNET keeps refusing the login; asking for new credentials")
-            self.config_entry.async_start_reauth(self.hass)
+            self._report.firmware(self.identity.firmware)
 
     # -- events and state ------------------------------------------------------------------
 
@@ -383,35 +356,19 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
 
     def _on_cloud_command(self, command: CloudCommand) -> None:
         self._update(commands_received=self.data.commands_received + 1)
-        for listener in list(self._command_listeners):
-            listener(command)
+        self._command_listeners.notify(command)
 
     def _set_online(self, measured: LinkChanges) -> None:
-        async_clear_device_lost(self.hass, self.config_entry)
         self._online.set()
-        if self._said_down or not self.data.online:
-            LOGGER.info("OneNET link through %s is up", self.client.url)
-        self._said_down = False
+        self._report.up(was_online=self.data.online)
         changes: LinkChanges = {**measured, "online": True}
         self._update(**changes)
 
     def _set_offline(self) -> None:
         self._online.clear()
         if self.data.online:
-            self._said_down = True
-            LOGGER.warning("OneNET link through %s is down; reconnecting", self.client.url)
+            self._report.down()
         self._update(online=False, ping_round_trip=None)
-
-    def _say_down(self, error: M6311Error) -> None:
-        """Say once that the link cannot be made (at start, the only line until it is up)."""
-        if not self._said_down:
-            self._said_down = True
-            LOGGER.warning(
-                "OneNET link through %s is not up (%s); retrying in the background, and"
-                " forwarded states wait in the outbox",
-                self.client.url,
-                error,
-            )
 
     def _update(self, **changes: Unpack[LinkChanges]) -> None:
         self.async_set_updated_data(replace(self.data, **changes))
