@@ -47,44 +47,44 @@ class Source:
             listener()
 
 
-def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, by: timedelta) -> None:
-    """Move the test's clock on and run the timers then due."""
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, by: timedelta) -> None:
+    """Move the test's clock on, run the timers then due and what they started."""
     freezer.tick(by)
     async_fire_time_changed_exact(hass, dt_util.utcnow() + ROUNDING)
+    await hass.async_block_till_done()
 
 
 type Updates = list[tuple[datetime, int]]
 
 
-def published(hass: HomeAssistant, source: Source) -> tuple[CounterCoordinator[int], Updates]:
+def published(
+    hass: HomeAssistant, source: Source
+) -> tuple[CounterCoordinator[int], Updates, Callable[[], None]]:
+    """A coordinator following `source`, the updates it publishes, and its stop."""
     entry = MockConfigEntry(domain=DOMAIN)
     entry.add_to_hass(hass)
     coordinator = CounterCoordinator(hass, entry, name="test", read=lambda: source.value)
     updates: Updates = []
     coordinator.async_add_listener(lambda: updates.append((dt_util.utcnow(), coordinator.data)))
-    return coordinator, updates
+    return coordinator, updates, coordinator.async_start(source.follow)
 
 
 async def test_changes_within_an_interval_make_one_update_at_its_end(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     source = Source()
-    coordinator, updates = published(hass, source)
-    stop = coordinator.async_start(source.follow)
+    _, updates, stop = published(hass, source)
     started = dt_util.utcnow()
     for _ in range(100):
         source.count()
-    advance(hass, freezer, INTERVAL / 2)
+    await advance(hass, freezer, INTERVAL / 2)
     source.count()  # joins the pending update: does not push it back
-    advance(hass, freezer, INTERVAL / 2 - timedelta(milliseconds=1))
-    await hass.async_block_till_done()
+    await advance(hass, freezer, INTERVAL / 2 - timedelta(milliseconds=1))
     assert updates == []  # not before the interval's end
-    advance(hass, freezer, timedelta(milliseconds=1))
-    await hass.async_block_till_done()
+    await advance(hass, freezer, timedelta(milliseconds=1))
     assert updates == [(started + INTERVAL, 101)]
     source.count()  # within the cooldown after an update: at the end of the next interval
-    advance(hass, freezer, INTERVAL)
-    await hass.async_block_till_done()
+    await advance(hass, freezer, INTERVAL)
     assert updates == [(started + INTERVAL, 101), (started + 2 * INTERVAL, 102)]
     stop()
 
@@ -93,13 +93,11 @@ async def test_nothing_is_published_after_stop(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     source = Source()
-    coordinator, updates = published(hass, source)
-    stop = coordinator.async_start(source.follow)
+    coordinator, updates, stop = published(hass, source)
     source.count()
     stop()
     assert source.listeners == []  # no longer followed
     source.count()
-    advance(hass, freezer, 3 * INTERVAL)
-    await hass.async_block_till_done()
+    await advance(hass, freezer, 3 * INTERVAL)
     assert updates == []
     assert coordinator.data == 0  # the snapshot taken when it was made

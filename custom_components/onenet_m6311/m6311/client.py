@@ -13,14 +13,20 @@ import asyncio
 import contextlib
 import functools
 import logging
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
 import serialx
 
 from . import commands
 from .acks import AckTracker
 from .commands import DEFAULT_LINE_LIMIT
-from .connection import DEFAULT_BAUDRATE, EventCallback, ModuleConnection, StreamOpener
+from .connection import (
+    DEFAULT_BAUDRATE,
+    Connectable,
+    EventCallback,
+    ModuleConnection,
+    StreamOpener,
+)
 from .errors import (
     DeviceConnectError,
     LoginRefusedError,
@@ -63,7 +69,6 @@ from .trace import SerialTrace
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from types import TracebackType
 
     from .commands import Command
     from .records import Record
@@ -91,7 +96,7 @@ DEFAULT_ACK_TIMEOUT = 30.0
 """How long the platform may take to acknowledge stored data (`SAVE succ!msg:<id>`)."""
 
 
-class M6311Client:
+class M6311Client(Connectable):
     """One M6311 module: its link, what watches it, and a method for each command."""
 
     def __init__(
@@ -138,20 +143,6 @@ class M6311Client:
     async def close(self) -> None:
         """Close the port; safe to call at any time, any number of times."""
         await self.connection.close()
-
-    async def __aenter__(self) -> Self:
-        """Connect for the duration of an `async with` block."""
-        await self.connect()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close at the end of an `async with` block."""
-        await self.close()
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback` with every unsolicited event; returns the call that unsubscribes."""

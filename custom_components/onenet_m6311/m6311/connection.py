@@ -36,6 +36,7 @@ module carried out (`watch`); the connection itself keeps none of that.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -83,6 +84,32 @@ READ_SIZE = 4096
 type EventCallback = Callable[[ModuleEvent], None]
 type Opened = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 type StreamOpener = Callable[..., Awaitable[Opened]]
+
+
+class Connectable(abc.ABC):
+    """Connected for the duration of an `async with` block."""
+
+    @abc.abstractmethod
+    async def connect(self) -> None:
+        """Open the port and start reading it."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Close the port; safe to call at any time, any number of times."""
+
+    async def __aenter__(self) -> Self:
+        """Connect for the duration of an `async with` block."""
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close at the end of an `async with` block."""
+        await self.close()
 
 
 class LinkWatcher:
@@ -151,7 +178,7 @@ _PROBES = (
 )
 
 
-class ModuleConnection:
+class ModuleConnection(Connectable):
     """A serial link to one module: open, close, subscribe, execute."""
 
     def __init__(
@@ -282,20 +309,6 @@ class ModuleConnection:
             with contextlib.suppress(OSError, serialx.SerialException):
                 await writer.wait_closed()
         self._fail_pending(M6311ConnectionError("the connection was closed"))
-
-    async def __aenter__(self) -> Self:
-        """Connect for the duration of an `async with` block."""
-        await self.connect()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close at the end of an `async with` block."""
-        await self.close()
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback` with every unsolicited event; returns the call that unsubscribes."""

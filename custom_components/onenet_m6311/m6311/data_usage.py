@@ -18,20 +18,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .exchanges import (
-    AnnouncesFile,
-    ClosesLink,
-    EndsFile,
-    Exchange,
-    LoginSize,
-    OpensLink,
-    Pings,
-    SavesData,
-    SendsChunk,
-    SendsOnce,
-    SetsLogin,
-    utf8_size,
-)
+from . import exchanges
+from .exchanges import LoginSize, utf8_size
 from .models import CloudCommand
 
 if TYPE_CHECKING:
@@ -261,32 +249,32 @@ class LinkContext:
 type _Account = tuple[Traffic, LinkContext]
 
 
-def account(exchange: Exchange | None, context: LinkContext) -> _Account:  # noqa: PLR0911  # a case a kind
+def account(exchange: exchanges.Exchange | None, context: LinkContext) -> _Account:  # noqa: PLR0911  # a case a kind
     """The traffic of what a command the module carried out exchanged, and the context after it.
 
     Commands that do not reach the platform (`exchange` None) cost nothing.
     """
     match exchange:
-        case SetsLogin(login):
+        case exchanges.SetsLogin(login):
             return NO_TRAFFIC, replace(context, login=login or STORED_DEVICE_LOGIN)
-        case OpensLink(encrypt):
+        case exchanges.OpensLink(encrypt):
             traffic = login_traffic(context.login, encrypt=encrypt)
             return traffic, replace(context, encrypted=encrypt, upload=None)
-        case ClosesLink():
+        case exchanges.ClosesLink():
             return TCP_CLOSE, replace(context, encrypted=False, upload=None)
-        case Pings():
+        case exchanges.Pings():
             empty = frame_size(0, encrypted=context.encrypted)
             return exchange_traffic(empty, empty), context
-        case SavesData(msg_id, data_bytes):
+        case exchanges.SavesData(msg_id, data_bytes):
             payload = _split_string_payload(data_bytes)
             return save_traffic(payload, msg_id, encrypted=context.encrypted), context
-        case SendsOnce(encrypt, msg_id, data_bytes):
+        case exchanges.SendsOnce(encrypt, msg_id, data_bytes):
             return _send_once(encrypt, msg_id, data_bytes, context.login), context
-        case AnnouncesFile(msg_id, datastream, total):
+        case exchanges.AnnouncesFile(msg_id, datastream, total):
             return NO_TRAFFIC, replace(context, upload=Upload(msg_id, datastream, total))
-        case SendsChunk(size):
+        case exchanges.SendsChunk(size):
             return _binary_chunk(size, context)
-        case EndsFile():
+        case exchanges.EndsFile():
             return NO_TRAFFIC, replace(context, upload=None)
     return NO_TRAFFIC, context
 
