@@ -130,9 +130,9 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         self._report = LinkReport(hass, entry, client.url)
         """What the user sees of the link's ups and downs (log, repairs, reauth)."""
         self.exclusive = asyncio.Lock()
-        """Held by what must not interleave with other commands: multi-command operations
-        (uploads, provisioning), each heartbeat, and in one-shot mode every send, which is a
-        login of its own (delivery.py)."""
+        """One operation on the module at a time: every send (records, files: delivery.py),
+        provisioning, each heartbeat, a state refresh. The connection already keeps single
+        commands apart; this keeps operations of several commands whole."""
         self._unsubscribe = client.subscribe(self._on_module_event)
 
     @property

@@ -94,12 +94,15 @@ class Delivery:
     async def send_records(self, records: Sequence[Record], *, ack: bool) -> Delivered:
         """Send records in as few lines as fit; with `ack`, until OneNET stored each line."""
         client = self._link.client
-        if not self.one_shot:
-            msg_id = client.next_msg_id() if ack else 0
-            lines = await client.send_data(records, msg_id=msg_id, wait_ack=ack)
-            return Delivered(lines=lines, acknowledged=ack)
+        # Under the link's lock: its lines never land between an upload's chunks or within a
+        # heartbeat's ping and status check (records wait in the outbox meanwhile).
         async with self._link.exclusive:
-            return Delivered(lines=await self._send_once(records, ack=ack), acknowledged=ack)
+            if self.one_shot:
+                lines = await self._send_once(records, ack=ack)
+            else:
+                msg_id = client.next_msg_id() if ack else 0
+                lines = await client.send_data(records, msg_id=msg_id, wait_ack=ack)
+        return Delivered(lines=lines, acknowledged=ack)
 
     async def _send_once(self, records: Sequence[Record], *, ack: bool) -> int:
         """AT+CIOTSEND lines, one login each; a line refused for its length is split again."""

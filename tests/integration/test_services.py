@@ -219,6 +219,28 @@ async def test_a_failed_upload_tells_the_link_at_once(
     }
 
 
+async def test_data_never_lands_between_an_uploads_chunks(
+    hass: HomeAssistant, loaded: MockConfigEntry, module: ModuleEmulator, tmp_path: Path
+) -> None:
+    # send_data while a file goes out: its AT+CIOTDAT waits for the upload to end (the
+    # link's lock), as a forwarded record does, instead of going between two chunks.
+    picture = tmp_path / "big.bin"
+    await hass.async_add_executor_job(picture.write_bytes, bytes(range(256)) * 16)
+    hass.config.allowlist_external_dirs = {str(tmp_path)}
+    loaded.runtime_data.coordinator.client.line_limit = 128  # many small chunks
+    uploading = hass.async_create_task(
+        call(hass, "send_file", loaded, datastream="image", file_path=str(picture))
+    )
+    await wait_until(lambda: any(line.startswith("AT+CIOTBINSEND") for line in module.commands))
+    sending = hass.async_create_task(call(hass, "send_data", loaded, values={"t": 1}))
+    await uploading
+    await sending
+    names = [line.split("=", 1)[0] for line in module.commands]
+    upload = names[names.index("AT+CIOTBINSET") : names.index("AT+CIOTBINEND") + 1]
+    assert "AT+CIOTDAT" not in upload
+    assert names.index("AT+CIOTDAT") > names.index("AT+CIOTBINEND")
+
+
 async def test_send_file_from_an_allowed_path(
     hass: HomeAssistant,
     loaded: MockConfigEntry,
