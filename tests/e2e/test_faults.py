@@ -200,3 +200,24 @@ async def test_changes_while_hass_starts_without_its_module_arrive(stack: DemoSt
     assert result.lost == ()
     assert result.duplicates == 0
     assert await link_state(stack) == "on"
+
+
+async def test_a_port_that_comes_and_goes_while_it_opens_logs_no_error(stack: DemoStack) -> None:
+    # The adapter is pulled and plugged in again and again while the entry reloads, so opens
+    # of the port start just before it vanishes, and unloads cancel what waits for them
+    # (issue of opens left in flight). A failed open is the link's business, never an error in
+    # Home Assistant's log: the log check of this suite fails the test on any.
+    reload = {"entry_id": stack.entry_id}
+    for cycle in range(12):
+        await stack.control("unplug")
+        if cycle % 3 == 0:
+            await stack.request("POST", "/api/services/homeassistant/reload_config_entry", reload)
+        await asyncio.sleep(0.01 * (cycle % 4))
+        await stack.control("replug")
+        if cycle % 3 == 1:
+            await stack.request("POST", "/api/services/homeassistant/reload_config_entry", reload)
+    await stack.wait_loaded()
+    await stack.wait_link("on")
+    sent = await produce(stack, range(20))
+    result = await arrived(stack, sent)
+    assert result.lost == ()
