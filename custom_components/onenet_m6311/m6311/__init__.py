@@ -56,6 +56,7 @@ from .models import (
     SaveAck,
     SignalQuality,
 )
+from .network import NetworkStatus, Registration, SimState
 from .records import (
     PLATFORM_TIME_ZONE,
     Record,
@@ -126,6 +127,7 @@ __all__ = [
     "ModuleInfo",
     "NetworkError",
     "NetworkReport",
+    "NetworkStatus",
     "NoDeviceIdError",
     "NoDeviceKeyError",
     "NoMasterKeyError",
@@ -134,10 +136,12 @@ __all__ = [
     "Provisioning",
     "Reason",
     "Record",
+    "Registration",
     "Response",
     "SaveAck",
     "SerialTrace",
     "SignalQuality",
+    "SimState",
     "Traffic",
     "WlanError",
     "commands",

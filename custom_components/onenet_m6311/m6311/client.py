@@ -51,10 +51,21 @@ from .models import (
     ConnectMode,
     LinkStatus,
     LoginSettings,
+    ModuleBoot,
     ModuleEvent,
     ModuleInfo,
     Provisioning,
     SignalQuality,
+)
+from .network import (
+    SIM_NOT_INSERTED,
+    NetworkStatus,
+    SimState,
+    read_iccid,
+    read_imsi,
+    read_operator,
+    read_registration,
+    read_sim_state,
 )
 from .redaction import SECRETS, install_log_filter
 from .responses import (
@@ -92,6 +103,9 @@ STARTUP_ATTEMPT = 1.0
 """Seconds each `AT` of a start-up wait may take before it is sent again."""
 BINARY_OVER_TIMEOUT = 5.0
 """How long to wait for `BIN SEND OVER!` after the last chunk before ending anyway."""
+RESTART_SETTLE = 5.0
+"""After AT+CFUN=1,1 is answered, how long to wait for the module's start-up line before
+asking it again (it may print none)."""
 DEFAULT_ACK_TIMEOUT = 30.0
 """How long the platform may take to acknowledge stored data (`SAVE succ!msg:<id>`)."""
 
@@ -262,6 +276,74 @@ class M6311Client(Connectable):
     async def read_signal(self, *, timeout: float | None = None) -> SignalQuality:
         """`AT+CSQ`: signal quality."""
         return read_signal(await self.execute(commands.signal(), timeout=timeout))
+
+    # -- the cellular network --------------------------------------------------------------
+
+    async def read_network(self) -> NetworkStatus:
+        """Registration (both), operator and SIM, as the module says now.
+
+        What a module does not answer stays unknown (None): these are standard commands, but
+        the M6311's own document does not list them.
+        """
+        return NetworkStatus(
+            registration=await self._optional(commands.registration(), read_registration),
+            data_registration=await self._optional(commands.data_registration(), read_registration),
+            operator=await self._optional(commands.operator(), read_operator),
+            sim=await self.read_sim_state(),
+        )
+
+    async def read_sim_state(self) -> SimState | None:
+        """`AT+CPIN?`: the SIM's state (`+CME ERROR: 10` means no SIM)."""
+        try:
+            return read_sim_state(await self.execute(commands.sim_state()))
+        except M6311CommandError as err:
+            if err.error_code == SIM_NOT_INSERTED:
+                return SimState.ABSENT
+            return None
+
+    async def read_sim_identity(self) -> tuple[str | None, str | None]:
+        """`AT+CCID` and `AT+CIMI`: the SIM's ICCID and IMSI (None when not told)."""
+        iccid = await self._optional(commands.iccid(), read_iccid)
+        imsi = await self._optional(commands.imsi(), read_imsi)
+        return iccid, imsi
+
+    async def follow_network(self) -> None:
+        """`AT+CREG=1`, `AT+CGREG=1`: report registration changes (a module may refuse)."""
+        for command in (
+            commands.registration_reports(data=False),
+            commands.registration_reports(data=True),
+        ):
+            with contextlib.suppress(M6311CommandError):
+                await self.execute(command)
+
+    async def restart(self, *, timeout: float | None = None) -> None:
+        """`AT+CFUN=1,1`, then the module's start-up waited for (`RESTART_SETTLE`, `wake`).
+
+        A restart forgets the login parameters of modes 1 and 2, and echo comes back on: the
+        caller logs in again (`identify` turns echo off).
+        """
+        booted = asyncio.get_running_loop().create_future()
+        unsubscribe = self.subscribe(functools.partial(_note_boot, booted))
+        try:
+            await self.execute(commands.restart(), timeout=timeout)
+            # A module answering at once may still be the one about to reset: wait for its
+            # start-up line, or long enough for any firmware to have gone down.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RESTART_SETTLE):
+                    await asyncio.shield(booted)
+        finally:
+            unsubscribe()
+            booted.cancel()
+        await self.wake()
+
+    async def _optional[T](
+        self, command: Command, read: Callable[[Response], T | None]
+    ) -> T | None:
+        """A standard query a module may not know: its value, or None when refused."""
+        try:
+            return read(await self.execute(command))
+        except M6311CommandError:
+            return None
 
     # -- provisioning (mode 0) -------------------------------------------------------------
 
@@ -644,6 +726,12 @@ def _note_login_report(
     """The first `CONNECT OK` / `CONNECT FAIL` after AT+CIOTSTART settles the login."""
     if isinstance(event, Connected | ConnectFailed) and not reported.done():
         reported.set_result(event)
+
+
+def _note_boot(booted: asyncio.Future[None], event: ModuleEvent) -> None:
+    """The module's start-up line: the restart happened."""
+    if isinstance(event, ModuleBoot) and not booted.done():
+        booted.set_result(None)
 
 
 def _ping_succeeded(command: Command, response: Response) -> bool:

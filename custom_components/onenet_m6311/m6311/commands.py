@@ -246,6 +246,61 @@ def signal() -> Command:
     return _simple("CSQ", "AT+CSQ")
 
 
+# -- the cellular network (3GPP 27.007; docs/protocol.md, §15) ---------------------------------
+
+RESTART_TIMEOUT = 10.0
+"""AT+CFUN=1,1 answers `OK` before the module resets (its start-up is waited for apart)."""
+
+
+def _query(name: str, claims: str) -> Command:
+    """`AT+<name>?`, whose `+<name>:` answer is also a report the module prints by itself."""
+    line = f"AT+{name}?"
+    return Command(
+        name=name, line=line, timeout=DEFAULT_TIMEOUT, redacted_line=line, claims=(claims,)
+    )
+
+
+def registration() -> Command:
+    """`AT+CREG?`: circuit-switched registration (`+CREG: <n>,<stat>`)."""
+    return _query("CREG", "+CREG:")
+
+
+def data_registration() -> Command:
+    """`AT+CGREG?`: packet (GPRS) registration (`+CGREG: <n>,<stat>`), what OneNET needs."""
+    return _query("CGREG", "+CGREG:")
+
+
+def sim_state() -> Command:
+    """`AT+CPIN?`: is the SIM there and unlocked (`+CPIN: READY`)?"""
+    return _query("CPIN", "+CPIN:")
+
+
+def registration_reports(*, data: bool) -> Command:
+    """`AT+CREG=1` / `AT+CGREG=1`: print `+CREG: <stat>` whenever registration changes."""
+    name = "CGREG" if data else "CREG"
+    return _simple(name, f"AT+{name}=1")
+
+
+def operator() -> Command:
+    """`AT+COPS?`: the operator the module is registered with."""
+    return _simple("COPS", "AT+COPS?")
+
+
+def iccid() -> Command:
+    """`AT+CCID`: the SIM card's ICCID."""
+    return _simple("CCID", "AT+CCID")
+
+
+def imsi() -> Command:
+    """`AT+CIMI`: the SIM's IMSI."""
+    return _simple("CIMI", "AT+CIMI")
+
+
+def restart() -> Command:
+    """`AT+CFUN=1,1`: reset the module (it prints its start-up lines again)."""
+    return _simple("CFUN", "AT+CFUN=1,1", RESTART_TIMEOUT)
+
+
 def provisioning() -> Command:
     """`AT+CIOT?`: are master APIKEY, device ID and device key all stored?"""
     return _simple("CIOT", "AT+CIOT?")
