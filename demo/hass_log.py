@@ -40,6 +40,10 @@ LINK_WARNINGS = (
     re.compile(r"\[custom_components\.onenet_m6311\] OneNET link through \S+ is not up \("),
 )
 """What the integration says when the module goes away: expected where a test takes it away."""
+RESTART_WARNING = re.compile(
+    r"\[custom_components\.onenet_m6311\] The module on \S+ keeps failing to reach OneNET"
+)
+"""What it says when it restarts a module that keeps failing: expected where a test wedges it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,18 @@ def test_the_readme_names_the_releases_the_tests_run_on() -> None:
         assert _release_of(group) in requirements, group
 
 
+def test_the_development_guide_names_the_releases_the_tests_run_on() -> None:
+    # How each release is tested moved from the README to docs/development.md.
+    guide = (REPO / "docs" / "development.md").read_text(encoding="utf-8")
+    supported = guide.split("## Supported Home Assistant releases", 1)[1].split("\n## ", 1)[0]
+    test = guide.split("\n## Test\n", 1)[1].split("\n## ", 1)[0]
+    oldest = _release_of("test-oldest")
+    assert f"Home Assistant {oldest.rsplit('.', 1)[0]} or newer" in supported
+    for group in ("test-oldest", "test", "newest"):
+        assert _release_of(group) in supported, group
+        assert _release_of(group) in test, group
+
+
 # Built from pieces, so that this file does not hold the very paths it looks for.
 OUTSIDE = re.compile("|".join([r"/w" + r"ork/", r"\.\./sh" + r"ared/", r"/r" + r"oot/"]))
 """Paths of development machines: a user's checkout has none of them."""

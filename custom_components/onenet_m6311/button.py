@@ -46,6 +46,12 @@ BUTTONS: tuple[LinkButtonDescription, ...] = (
         needs_kept_link=True,
     ),
     LinkButtonDescription(
+        key="restart_module",
+        translation_key="restart_module",
+        entity_category=EntityCategory.CONFIG,
+        press_fn=lambda coordinator: coordinator.async_restart_module(),
+    ),
+    LinkButtonDescription(
         key="reconnect",
         translation_key="reconnect",
         entity_category=EntityCategory.CONFIG,

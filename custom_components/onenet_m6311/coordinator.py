@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from homeassistant.exceptions import ServiceValidationError
@@ -45,8 +45,13 @@ from .m6311 import (
     M6311Error,
     ModuleBoot,
     ModuleEvent,
+    NetworkReport,
+    NetworkStatus,
+    SimState,
 )
 from .m6311.listeners import Listeners
+from .m6311.network import apply_report
+from .recovery import Recovery, WrongModuleError
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -73,14 +78,6 @@ class M6311Runtime:
     """The forwarding's counters, for their sensors."""
 
 
-class WrongModuleError(M6311Error):
-    """Another module (another IMEI) answers on the entry's port."""
-
-    def __init__(self, imei: str) -> None:
-        """Name the stranger by its IMEI's last digits only: the IMEI identifies its owner."""
-        super().__init__(f"another module (IMEI ...{imei[-4:]}) answers on the port")
-
-
 @dataclass(frozen=True, slots=True)
 class LinkState:
     """What entities show about the link."""
@@ -91,6 +88,11 @@ class LinkState:
     """The last heartbeat's round trip, in milliseconds."""
     signal_dbm: int | None = None
     commands_received: int = 0
+    network: NetworkStatus = field(default_factory=NetworkStatus)
+    """Registration, operator and SIM, as last asked or reported (also while not logged in:
+    it tells why)."""
+    module_restarts: int = 0
+    """Restarts of the module since the entry was set up (recovery, or the button)."""
 
 
 class LinkChanges(TypedDict, total=False):
@@ -100,6 +102,8 @@ class LinkChanges(TypedDict, total=False):
     ping_round_trip: float | None
     signal_dbm: int | None
     commands_received: int
+    network: NetworkStatus
+    module_restarts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,9 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         self._command_listeners: Listeners[[CloudCommand]] = Listeners("a cloud command listener")
         self._report = LinkReport(hass, entry, client.url)
         """What the user sees of the link's ups and downs (log, repairs, reauth)."""
+        self._recovery = Recovery(hass.loop.time)
+        self.sim_identity: tuple[str | None, str | None] = (None, None)
+        """The SIM's ICCID and IMSI, read once it is ready (diagnostics, redacted)."""
         self.exclusive = asyncio.Lock()
         """One operation on the module at a time: every send (records, files: delivery.py),
         provisioning, each heartbeat, a state refresh. The connection already keeps single
@@ -244,39 +251,44 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
     async def _supervise(self) -> None:
         while True:
             await self._reconnect()
-            await self._keep_alive()
+            failure = await self._keep_alive()
             self._set_offline()
+            if failure is not None:
+                await self._after_failure(failure)
 
-    async def _keep_alive(self) -> None:
-        """Ping every interval; return when the link is lost."""
+    async def _keep_alive(self) -> M6311Error | None:
+        """Ping every interval; return when the link is lost, with the heartbeat's failure."""
         while not await self._wait(self._link_lost, self.ping_interval):
             async with self.exclusive:
-                if not await self._heartbeat():
-                    return
+                if (failure := await self._heartbeat()) is not None:
+                    return failure
+        return None
 
-    async def _heartbeat(self) -> bool:
-        """One ping (and a status check when it fails); whether the login is still up."""
+    async def _heartbeat(self) -> M6311Error | None:
+        """One ping (and a status check when it fails); None while the login is still up."""
         if not self.keep_link:
             return await self._module_answers()
         try:
             round_trip = await self.client.ping()
-        except M6311ConnectionError:
-            return False
+        except M6311ConnectionError as err:
+            return err
         except M6311Error as err:
             LOGGER.debug("Ping failed (%s); checking the login", err)
-            return await self._still_logged_in()
+            return None if await self._still_logged_in() else err
         signal = await self._read_signal()
         self._update(ping_round_trip=round(round_trip * 1000, 1), signal_dbm=signal)
-        return True
+        self._recovered()
+        return None
 
-    async def _module_answers(self) -> bool:
+    async def _module_answers(self) -> M6311Error | None:
         """One-shot mode has no login to ping: the module answering `AT` is what counts."""
         try:
             await self.client.check_alive()
-        except M6311Error:
-            return False
+        except M6311Error as err:
+            return err
         self._update(signal_dbm=await self._read_signal())
-        return True
+        self._recovered()
+        return None
 
     async def _still_logged_in(self) -> bool:
         try:
@@ -301,6 +313,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             except M6311Error as err:
                 LOGGER.debug("Connecting to %s failed: %s", self.client.url, err)
                 self._report.failed(err)
+                await self._after_failure(err)
             else:
                 return
             # Jitter keeps several modules (or a module and its cloud) from retrying in step.
@@ -316,6 +329,7 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         # Echo comes back on after a reboot, and a replug may leave noise: identify handles both.
         module = await self.client.identify()
         await self._check_identity(module.imei)
+        await self._read_network()  # before the login: when it fails, this tells why
         self._link_lost.clear()
         if self.keep_link:
             await self.client.login(self.settings)
@@ -329,11 +343,15 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
         It tells nothing the login did not: a failure waits for the next heartbeat's verdict.
         """
         measured: LinkChanges = {"signal_dbm": await self._read_signal()}
-        if self.keep_link:
-            try:
-                measured["ping_round_trip"] = round(await self.client.ping() * 1000, 1)
-            except M6311Error as err:
-                LOGGER.debug("The first ping after the login failed: %s", err)
+        if not self.keep_link:
+            self._recovered()
+            return measured
+        try:
+            measured["ping_round_trip"] = round(await self.client.ping() * 1000, 1)
+        except M6311Error as err:
+            LOGGER.debug("The first ping after the login failed: %s", err)
+        else:
+            self._recovered()
         return measured
 
     async def _check_identity(self, imei: str) -> None:
@@ -345,11 +363,77 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             self.identity = ModuleIdentity(imei=imei, firmware=await self.client.read_firmware())
             self._report.firmware(self.identity.firmware)
 
+    # -- the network and recovery ----------------------------------------------------------
+
+    async def async_restart_module(self) -> None:
+        """Restart the module now (the Restart module button); the link is made again after.
+
+        Raises:
+            HomeAssistantError: the module could not be asked (translated).
+        """
+        with translated_module_errors():
+            async with self.exclusive:
+                await self.client.restart()
+        self._count_restart()
+        self.request_reconnect()
+
+    async def _read_network(self) -> None:
+        """Registration, operator and SIM now; registration changes reported from now on."""
+        try:
+            network = await self.client.read_network()
+            await self.client.follow_network()
+            if network.sim is SimState.READY and self.sim_identity == (None, None):
+                self.sim_identity = await self.client.read_sim_identity()
+        except M6311Error as err:
+            LOGGER.debug("Reading the network state failed: %s", err)
+            return
+        self._set_network(network)
+
+    def _set_network(self, network: NetworkStatus) -> None:
+        self._report.network(network)
+        self._update(network=network)
+
+    async def _after_failure(self, error: M6311Error) -> None:
+        """A login or a heartbeat failed: show why, and restart the module when that is due."""
+        if not self.client.connected:
+            return  # the port is gone: nothing to ask, nothing a restart would mend
+        await self._read_network()
+        self._update(signal_dbm=await self._read_signal())  # a dead antenna shows here
+        if self._recovery.gave_up:
+            self._report.unreachable()
+        if not self._recovery.failed(error):
+            return
+        if self._recovery.first_restart:
+            LOGGER.warning(
+                "The module on %s keeps failing to reach OneNET (%s); restarting it",
+                self.client.url,
+                error,
+            )
+        try:
+            async with self.exclusive:
+                await self.client.restart()
+        except M6311Error as err:
+            LOGGER.debug("Restarting the module failed: %s", err)
+        self._count_restart()
+
+    def _count_restart(self) -> None:
+        self._recovery.restarted()
+        self._update(module_restarts=self._recovery.restarts)
+
+    def _recovered(self) -> None:
+        """A good heartbeat: a failure episode, if any, is over."""
+        if self._recovery.in_episode:
+            self._recovery.recovered()
+            self._report.reachable()
+
     # -- events and state ------------------------------------------------------------------
 
     def _on_module_event(self, event: ModuleEvent) -> None:
         if isinstance(event, CloudCommand):
             self._on_cloud_command(event)
+        elif isinstance(event, NetworkReport):
+            if (network := apply_report(self.data.network, event)) is not None:
+                self._set_network(network)
         elif isinstance(event, ConnectionLost | ModuleBoot):
             LOGGER.debug("Link event: %s", event)
             self._link_lost.set()

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 
     from .coordinator import M6311ConfigEntry, M6311Coordinator
 
-TO_REDACT = {*SECRET_KEYS, "imei", "serial_number", "unique_id", "title"}
-"""Secrets, and the module's IMEI (it identifies the SIM's owner to the operator)."""
+TO_REDACT = {*SECRET_KEYS, "imei", "serial_number", "unique_id", "title", "iccid", "imsi"}
+"""Secrets, and the module's IMEI and the SIM's ICCID and IMSI (they identify the SIM's owner
+to the operator): shown as known or not, never their value."""
 
 
 async def async_get_config_entry_diagnostics(
@@ -35,6 +36,7 @@ async def async_get_config_entry_diagnostics(
                 "options": dict(entry.options),
             },
             "module": asdict(identity) if identity else None,
+            "sim": dict(zip(("iccid", "imsi"), coordinator.sim_identity, strict=True)),
             "link": {
                 **asdict(coordinator.data),
                 "port_open": coordinator.client.connected,
@@ -66,9 +68,12 @@ def _data_usage(coordinator: M6311Coordinator) -> dict[str, int]:
 
 
 def _serial_trace(coordinator: M6311Coordinator) -> list[str]:
-    """The last lines of the serial line (secrets already out), without the module's IMEI.
+    """The last lines of the serial line, without secrets, the IMEI, the ICCID and the IMSI.
 
     `python -m emulator.replay` plays the module's side of it again: see docs/protocol.md.
     """
-    imei = coordinator.imei
-    return [line.replace(imei, REDACTED) for line in coordinator.client.trace.lines()]
+    identifiers = [coordinator.imei, *filter(None, coordinator.sim_identity)]
+    lines = coordinator.client.trace.lines()
+    for identifier in identifiers:
+        lines = [line.replace(identifier, REDACTED) for line in lines]
+    return lines

@@ -8,6 +8,9 @@ down, the module's firmware); this module decides what the user sees of it:
   cleared once the link is up again;
 - `REAUTH_AFTER_REFUSALS` refusals in a row (with a signal: not a network problem) ask for new
   credentials;
+- a SIM that is missing or asks for a code is a repair issue, gone once the SIM is ready;
+- a module that restarts did not bring back (`recovery.py`) is a repair issue, gone once the
+  link works;
 - the device page shows the firmware the module reports.
 """
 
@@ -18,14 +21,22 @@ from typing import TYPE_CHECKING
 from homeassistant.helpers import device_registry as dr
 
 from .const import LOGGER, REAUTH_AFTER_REFUSALS
-from .m6311 import LoginRefusedError, NoDeviceIdError, NoDeviceKeyError
-from .repairs import async_clear_device_lost, async_report_device_lost
+from .m6311 import LoginRefusedError, NoDeviceIdError, NoDeviceKeyError, SimState
+from .repairs import (
+    ISSUE_SIM_ABSENT,
+    ISSUE_SIM_LOCKED,
+    ISSUE_UNREACHABLE,
+    async_clear_device_lost,
+    async_clear_issue,
+    async_report_device_lost,
+    async_report_issue,
+)
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .m6311 import M6311Error
+    from .m6311 import M6311Error, NetworkStatus
 
 
 class LinkReport:
@@ -40,6 +51,7 @@ class LinkReport:
         """Login refusals since the link was last up."""
         self._said_down = False
         """Whether the log says the link is down; it then says so again when it is up."""
+        self._said_unreachable = False
 
     def failed(self, error: M6311Error) -> None:
         """An attempt to make the link failed."""
@@ -68,6 +80,38 @@ class LinkReport:
         """The link that was up is lost."""
         self._said_down = True
         LOGGER.warning("OneNET link through %s is down; reconnecting", self._url)
+
+    def network(self, network: NetworkStatus) -> None:
+        """What the module says of its network: a SIM problem is the user's to fix."""
+        if network.sim is None:
+            return  # not told: nothing to conclude
+        self._issue(ISSUE_SIM_ABSENT, raised=network.sim is SimState.ABSENT)
+        self._issue(
+            ISSUE_SIM_LOCKED,
+            raised=network.sim in (SimState.PIN_REQUIRED, SimState.PUK_REQUIRED),
+        )
+
+    def unreachable(self) -> None:
+        """Restarting the module did not bring the link back (said once per episode)."""
+        if not self._said_unreachable:
+            self._said_unreachable = True
+            LOGGER.warning(
+                "The module on %s does not reach OneNET even after restarts; check the SIM,"
+                " the antenna and the data plan",
+                self._url,
+            )
+        async_report_issue(self._hass, self._entry, ISSUE_UNREACHABLE)
+
+    def reachable(self) -> None:
+        """The link works again after failures."""
+        self._said_unreachable = False
+        async_clear_issue(self._hass, self._entry, ISSUE_UNREACHABLE)
+
+    def _issue(self, issue: str, *, raised: bool) -> None:
+        if raised:
+            async_report_issue(self._hass, self._entry, issue)
+        else:
+            async_clear_issue(self._hass, self._entry, issue)
 
     def firmware(self, firmware: str) -> None:
         """The device page shows the firmware once the module was first asked (after set-up)."""

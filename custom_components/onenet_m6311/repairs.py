@@ -1,9 +1,13 @@
-"""Repairs: what a user can fix. Mode 0: the module lost the device it stored.
+"""Repairs: what a user can fix.
 
-A module in mode 0 logs in with the device ID and key it made with AT+CIOTINIT. When they are
-gone (deleted with AT+CIOTIDC, a new master key stored by another tool, flash wiped), it can
-only log in again once it has made a new device: the repair flow does exactly that, with the
-master APIKEY the entry knows or one the user enters.
+Two are told only: the SIM (missing, or asking for a code) and a module that restarts did not
+bring back to OneNET (the SIM, the antenna, the data plan); each goes by itself once fixed.
+
+One has a flow: in mode 0, the module lost the device it stored. A module in mode 0 logs in
+with the device ID and key it made with AT+CIOTINIT. When they are gone (deleted with
+AT+CIOTIDC, a new master key stored by another tool, flash wiped), it can only log in again
+once it has made a new device: the repair flow does exactly that, with the master APIKEY the
+entry knows or one the user enters.
 """
 
 from __future__ import annotations
@@ -33,11 +37,32 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 ISSUE_DEVICE_LOST = "device_lost"
+ISSUE_SIM_ABSENT = "sim_absent"
+ISSUE_SIM_LOCKED = "sim_locked"
+ISSUE_UNREACHABLE = "module_unreachable"
 
 
-def issue_id(entry: ConfigEntry) -> str:
-    """The repair issue of one entry."""
-    return f"{ISSUE_DEVICE_LOST}_{entry.entry_id}"
+def issue_id(entry: ConfigEntry, issue: str = ISSUE_DEVICE_LOST) -> str:
+    """The repair issue `issue` of one entry."""
+    return f"{issue}_{entry.entry_id}"
+
+
+def async_report_issue(hass: HomeAssistant, entry: ConfigEntry, issue: str) -> None:
+    """Tell the user of a problem only they can fix (no flow: it goes once fixed)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(entry, issue),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=issue,
+        translation_placeholders={"title": entry.title},
+    )
+
+
+def async_clear_issue(hass: HomeAssistant, entry: ConfigEntry, issue: str) -> None:
+    """The problem is gone (idempotent)."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(entry, issue))
 
 
 def async_report_device_lost(hass: HomeAssistant, entry: ConfigEntry) -> None:

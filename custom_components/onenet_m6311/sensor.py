@@ -13,6 +13,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
+    PERCENTAGE,
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
     UnitOfInformation,
@@ -23,6 +24,7 @@ from .coordinator import M6311Coordinator
 from .counters import CounterCoordinator, MeterReadings
 from .entity import M6311Entity
 from .forwarding.forwarder import ForwardStats
+from .m6311 import NetworkStatus, Registration, SimState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,13 +36,31 @@ if TYPE_CHECKING:
     from .coordinator import LinkState, M6311ConfigEntry
 
 PARALLEL_UPDATES = 0  # push: entities never poll
+BEST_SIGNAL_DBM = -51
+"""27.007's strongest reportable signal (rssi 31): 100 %."""
+WORST_SIGNAL_DBM = -113
+"""... and its weakest (rssi 0): 0 %."""
+
+
+def signal_quality(dbm: int | None) -> int | None:
+    """Signal strength as a share of the range a module reports, in percent."""
+    if dbm is None:
+        return None
+    share = (dbm - WORST_SIGNAL_DBM) / (BEST_SIGNAL_DBM - WORST_SIGNAL_DBM)
+    return round(100 * min(max(share, 0.0), 1.0))
+
+
+def registration_name(network: NetworkStatus) -> str | None:
+    """The packet registration (what OneNET's link needs), or the circuit one when unknown."""
+    registration = network.data_registration or network.registration
+    return None if registration is None else registration.name.lower()
 
 
 @dataclass(frozen=True, kw_only=True)
 class LinkSensorDescription(SensorEntityDescription):
     """A sensor reading one field of the link state."""
 
-    value_fn: Callable[[LinkState], float | int | None]
+    value_fn: Callable[[LinkState], float | int | str | None]
     needs_link: bool = True
     """Unavailable while the platform login is down (the value would be stale)."""
 
@@ -54,6 +74,7 @@ SENSORS: tuple[LinkSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
+        needs_link=False,  # measured also while the login fails: a dead antenna shows
         value_fn=lambda state: state.signal_dbm,
     ),
     LinkSensorDescription(
@@ -64,6 +85,50 @@ SENSORS: tuple[LinkSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.ping_round_trip,
+    ),
+    LinkSensorDescription(
+        key="signal_quality",
+        translation_key="signal_quality",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        needs_link=False,  # a dead antenna is what it shows best
+        value_fn=lambda state: signal_quality(state.signal_dbm),
+    ),
+    LinkSensorDescription(
+        key="network_registration",
+        translation_key="network_registration",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.name.lower() for state in Registration],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        needs_link=False,
+        value_fn=lambda state: registration_name(state.network),
+    ),
+    LinkSensorDescription(
+        key="operator",
+        translation_key="operator",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        needs_link=False,
+        value_fn=lambda state: state.network.operator,
+    ),
+    LinkSensorDescription(
+        key="sim_state",
+        translation_key="sim_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=[state.value for state in SimState],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        needs_link=False,
+        value_fn=lambda state: None if state.network.sim is None else state.network.sim.value,
+    ),
+    LinkSensorDescription(
+        key="module_restarts",
+        translation_key="module_restarts",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        needs_link=False,
+        value_fn=lambda state: state.module_restarts,
     ),
     LinkSensorDescription(
         key="commands_received",
@@ -176,7 +241,7 @@ class LinkSensor(M6311Entity[M6311Coordinator], SensorEntity):
         )
 
     @property
-    def native_value(self) -> float | int | None:
+    def native_value(self) -> float | int | str | None:
         """The current value."""
         return self.entity_description.value_fn(self.coordinator.data)
 

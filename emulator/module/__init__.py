@@ -9,6 +9,7 @@ from .cloud import CloudLink, Login
 from .dialect import Dialect, parse_dialect
 from .emulator import ModuleEmulator
 from .engine import Code, ConnectMode, ModuleConfig
+from .network import Sim, Stat
 from .profile import PROFILES, Profile, profile_named
 from .state import Stored
 
@@ -22,6 +23,8 @@ __all__ = [
     "ModuleConfig",
     "ModuleEmulator",
     "Profile",
+    "Sim",
+    "Stat",
     "Stored",
     "parse_dialect",
     "profile_named",

@@ -2,9 +2,11 @@
 
 | method and path | body | does |
 |---|---|---|
-| `GET /state` | | mode, online, echo, awake, stored values, paths, last commands |
+| `GET /state` | | the state (below) |
 | `POST /drop-cloud` | | `drop_cloud()` |
-| `POST /network` | `{"up": bool}` | `set_network(up=...)` |
+| `POST /network` | `{"up": bool}` | `set_network(up=...)`: registration 1 or 2 |
+| `POST /network-state` | `{"registration": int, "sim": str, "operator": str}` | see below |
+| `POST /wedge` | | `wedge()`: cloud commands answer `ERROR` until a restart |
 | `POST /reboot` | | `reboot()` |
 | `POST /unplug` / `POST /replug` | | `unplug()` / `replug()` |
 | `POST /delay` | `{"seconds": float}` | `delay_answers(seconds)` |
@@ -13,6 +15,13 @@
 | `POST /dialect` | `{"dialect": "plain_result|cr_only"}` | `set_dialect(...)` ("" = documented) |
 | `POST /report` | `{"line": "+CREG: 5"}` | `report(line)`: print an unsolicited line now |
 
+`POST /network-state` is `set_network_state(...)` with any subset of its three keys (no other
+key): `registration` a 27.007 `<stat>` (0 not searching, 1 home, 2 searching, 3 denied,
+4 unknown, 5 roaming), `sim` "ready", "pin" or "absent", `operator` the name `AT+COPS?` gives.
+
+`GET /state`: `mode`, `online`, `echo`, `awake`, `registration`, `sim`, `operator`,
+`network_up` (registered with a ready SIM), `wedged`, `restarts` (made by `AT+CFUN=1,1`),
+`dialect`, `stored`, `serial_path`, `link_path`, `tcp_port` and the last 20 `commands`.
 Each POST answers the state, as `GET /state` does.
 """
 
@@ -25,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 from aiohttp import web
 
 from .dialect import Dialect, parse_dialect
+from .network import Sim, Stat
 
 if TYPE_CHECKING:
     from .engine import ConnectMode
@@ -81,11 +91,47 @@ class ControlledModule(Protocol):
     def commands(self) -> list[str]:
         """Every command line received, oldest first."""
 
+    @property
+    def registration(self) -> Stat:
+        """The registration the network gives with a ready SIM."""
+
+    @property
+    def sim(self) -> Sim:
+        """The SIM: ready, waiting for its PIN, or absent."""
+
+    @property
+    def operator(self) -> str:
+        """The operator's name."""
+
+    @property
+    def network_up(self) -> bool:
+        """True while registered with a ready SIM."""
+
+    @property
+    def wedged(self) -> bool:
+        """True while the cloud side is stuck."""
+
+    @property
+    def restarts(self) -> int:
+        """How many restarts AT+CFUN=1,1 has made."""
+
     async def drop_cloud(self) -> None:
         """Lose the TCP connection to the platform."""
 
     async def set_network(self, *, up: bool) -> None:
         """Radio coverage on or off."""
+
+    async def set_network_state(
+        self,
+        *,
+        registration: int | None = None,
+        sim: Sim | str | None = None,
+        operator: str | None = None,
+    ) -> None:
+        """Change the registration, the SIM or the operator."""
+
+    async def wedge(self) -> None:
+        """Get the cloud side stuck until a restart."""
 
     async def reboot(self) -> None:
         """Power cycle."""
@@ -123,6 +169,8 @@ class ControlServer:
         actions: dict[str, Action] = {
             "drop-cloud": self._drop_cloud,
             "network": self._network,
+            "network-state": self._network_state,
+            "wedge": self._wedge,
             "reboot": self._reboot,
             "unplug": self._unplug,
             "replug": self._replug,
@@ -160,6 +208,12 @@ class ControlServer:
             "online": module.online,
             "echo": module.echo,
             "awake": module.awake,
+            "registration": int(module.registration),
+            "sim": str(module.sim),
+            "operator": module.operator,
+            "network_up": module.network_up,
+            "wedged": module.wedged,
+            "restarts": module.restarts,
             "dialect": [flag.name for flag in module.dialect],
             "stored": asdict(module.stored),
             "serial_path": module.pty.path if module.pty.is_open else None,
@@ -189,6 +243,22 @@ class ControlServer:
 
     async def _network(self, body: dict[str, object]) -> None:
         await self.module.set_network(up=_bool(body["up"]))
+
+    async def _network_state(self, body: dict[str, object]) -> None:
+        unknown = set(body) - {"registration", "sim", "operator"}
+        if unknown:
+            raise KeyError(sorted(unknown))
+        registration = body.get("registration")
+        sim = body.get("sim")
+        operator = body.get("operator")
+        await self.module.set_network_state(
+            registration=None if registration is None else _stat(registration),
+            sim=None if sim is None else Sim(_text(sim)),
+            operator=None if operator is None else _text(operator),
+        )
+
+    async def _wedge(self, _body: dict[str, object]) -> None:
+        await self.module.wedge()
 
     async def _reboot(self, _body: dict[str, object]) -> None:
         await self.module.reboot()
@@ -225,6 +295,19 @@ def _line(value: object) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError(value)
     return value
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return value
+
+
+def _stat(value: object) -> Stat:
+    """A 27.007 `<stat>`, 0-5 (a JSON integer, not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(value)
+    return Stat(value)
 
 
 def _bool(value: object) -> bool:

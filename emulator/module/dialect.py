@@ -67,10 +67,10 @@ network's time zone report (the one the water-meter driver waits for as its sign
 BOOT_LINE = b"RDY"
 SLOW_BOOT_LINES = (BOOT_LINE, b"+CPIN: READY", b"Call Ready", b"SMS Ready", b"+PBREADY")
 """What a module of the SIM800 lineage prints once it is up: ready, SIM ready, then its call,
-SMS and phone-book parts."""
+SMS and phone-book parts (the second line says what the SIM is: see `Phrases.boot`)."""
 
 _FINAL_RESULTS = (b"OK", b"ERROR")
-_FINAL_PREFIXES = (b"+OK", b"+ERR")
+_FINAL_PREFIXES = (b"+OK", b"+ERR", b"+CME ERROR")
 
 
 def parse_dialect(text: str) -> Dialect:
@@ -147,9 +147,11 @@ class Phrases:
             return f"+CGSN: {imei}"
         return imei
 
-    def boot(self) -> list[bytes]:
-        """The lines a module prints once it has started."""
-        return list(SLOW_BOOT_LINES) if Dialect.SLOW_START in self.dialect else [BOOT_LINE]
+    def boot(self, cpin: bytes = SLOW_BOOT_LINES[1]) -> list[bytes]:
+        """The lines a module prints once it has started; `cpin` is the SIM's line."""
+        if Dialect.SLOW_START not in self.dialect:
+            return [BOOT_LINE]
+        return [BOOT_LINE, cpin, *SLOW_BOOT_LINES[2:]]
 
     def with_reports(self, lines: list[bytes]) -> list[bytes]:
         """An answer with network reports in it, under REPORTS (else `lines` as they are).
@@ -185,6 +187,11 @@ class Phrases:
     def std_error() -> list[bytes]:
         """A standard command's failure."""
         return [b"ERROR"]
+
+    @staticmethod
+    def cme_error(code: int) -> list[bytes]:
+        """A 27.007 command's failure with its mobile equipment error (`+CME ERROR: 10`)."""
+        return [f"+CME ERROR: {code}".encode()]
 
 
 def _final_index(lines: list[bytes]) -> int | None:

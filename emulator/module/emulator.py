@@ -13,6 +13,7 @@ from .cloud import CloudLink, LinkListener, PlatformHttp
 from .dialect import Dialect
 from .edp_link import EdpByteCount, EdpLink
 from .engine import ConnectMode, Firmware, ModuleConfig
+from .network import REGISTERED, Sim, Stat, check_operator
 from .profile import Profile, profile_named
 from .state import StateStore, Stored
 from .wire import Garbler, InputPump, OutputPump, PtyPort, TcpPort
@@ -101,6 +102,7 @@ class ModuleEmulator:
             link_factory or self._edp_link,
             self.output.write,
         )
+        self.firmware.on_restart = self._restart_requested
         self.edp_bytes = EdpByteCount()
         """What the module wrote to and read from the platform over EDP, since it was made."""
         self._control_port = control_port
@@ -110,6 +112,12 @@ class ModuleEmulator:
         self._awake = False
         """False while a SLOW_START module is still starting: it ignores what it receives."""
         self._starting: asyncio.Task[None] | None = None
+        self._restarting: asyncio.Task[None] | None = None
+        """The power cycle `AT+CFUN=1,1` asked for, until it is done."""
+        self._cycling = False
+        """The restart has begun its power cycle: it is waited for, not cancelled."""
+        self.restarts = 0
+        """How many restarts `AT+CFUN=1,1` has made (reboot, unplug and replug not counted)."""
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -135,6 +143,7 @@ class ModuleEmulator:
         if self._control is not None:
             await self._control.stop()
             self._control = None
+        await self._end_restart()
         await self._power_off()
         await self.output.stop()
         if self.input is not None:
@@ -162,7 +171,36 @@ class ModuleEmulator:
 
     def _wake_up_now(self) -> None:
         self._awake = True
-        self.firmware.unsolicited(self.firmware.phrases.boot())
+        self.firmware.unsolicited(self.firmware.boot_lines())
+
+    def _restart_requested(self) -> None:
+        """`AT+CFUN=1,1` has been answered: power-cycle once the `OK` is on the line."""
+        if self._restarting is None:
+            self._restarting = asyncio.get_running_loop().create_task(
+                self._restart(), name="m6311-restart"
+            )
+
+    async def _restart(self) -> None:
+        await self.output.drained()
+        self._cycling = True
+        try:
+            self.restarts += 1
+            await self._power_off()
+            self._power_on()
+        finally:
+            self._cycling = False
+            self._restarting = None
+
+    async def _end_restart(self) -> None:
+        """Before another power change: a restart not begun is dropped, one under way ends."""
+        task = self._restarting
+        if task is None or task.done():
+            return
+        if not self._cycling:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        self._restarting = None
 
     async def _power_off(self) -> None:
         starting, self._starting = self._starting, None
@@ -278,6 +316,31 @@ class ModuleEmulator:
         """False while off, and while a SLOW_START module is still starting."""
         return self._awake
 
+    @property
+    def registration(self) -> Stat:
+        """The registration the network gives with a ready SIM (`set_network_state`)."""
+        return self.firmware.network.registration
+
+    @property
+    def sim(self) -> Sim:
+        """The SIM: ready, waiting for its PIN, or absent."""
+        return self.firmware.network.sim
+
+    @property
+    def operator(self) -> str:
+        """The operator's name AT+COPS? gives while registered."""
+        return self.firmware.network.operator
+
+    @property
+    def network_up(self) -> bool:
+        """True while registered (1 or 5) with a ready SIM: the cloud can be reached."""
+        return self.firmware.network_up
+
+    @property
+    def wedged(self) -> bool:
+        """True while the cloud side is stuck (`wedge`), until the next restart."""
+        return self.firmware.wedged
+
     # --- faults -----------------------------------------------------------------------------
 
     async def drop_cloud(self) -> None:
@@ -285,18 +348,64 @@ class ModuleEmulator:
         await self.firmware.drop_link()
 
     async def set_network(self, *, up: bool) -> None:
-        """Radio coverage on or off: off drops the link, cloud commands then fail."""
-        self.firmware.network_up = up
-        if not up:
+        """Radio coverage on or off: off drops the link, cloud commands then fail.
+
+        The registration becomes 1 (home) or 2 (searching); one that already says the same
+        (5, roaming, for up; 0, 3 or 4 for down) is kept.
+        """
+        if (self.registration in REGISTERED) != up:
+            await self.set_network_state(registration=Stat.HOME if up else Stat.SEARCHING)
+
+    async def set_network_state(
+        self,
+        *,
+        registration: int | None = None,
+        sim: Sim | str | None = None,
+        operator: str | None = None,
+    ) -> None:
+        """Change where the module stands on the network (any subset; a power cycle keeps it).
+
+        `registration` is a 27.007 `<stat>` (0-5), `sim` "ready", "pin" or "absent". A module
+        that is up prints `+CPIN: ...` when the SIM changes, and `+CREG: <stat>` /
+        `+CGREG: <stat>` when the registration it reports changes, if AT+CREG=1 / AT+CGREG=1
+        asked for them. Not registered (stat other than 1 or 5) or without a ready SIM, it has
+        no network: the link drops and cloud commands fail. Raises ValueError on a bad value,
+        then nothing has changed.
+        """
+        new_stat = None if registration is None else Stat(registration)
+        new_sim = None if sim is None else Sim(sim)
+        new_operator = None if operator is None else check_operator(operator)
+        network = self.firmware.network
+        stat_before, sim_before = network.stat, network.sim
+        if new_stat is not None:
+            network.registration = new_stat
+        if new_sim is not None:
+            network.sim = new_sim
+        if new_operator is not None:
+            network.operator = new_operator
+        reports = self.firmware.network_reports(stat_before, sim_before)
+        if reports and self._awake:
+            self.firmware.unsolicited(reports)
+        if not network.up:
             await self.firmware.drop_link()
+
+    async def wedge(self) -> None:
+        """The module's cloud side gets stuck: the link drops, cloud commands answer `ERROR`.
+
+        Local commands still answer; only a restart (`AT+CFUN=1,1`, `reboot`, unplug and
+        replug) clears it.
+        """
+        await self.firmware.wedge()
 
     async def reboot(self) -> None:
         """Power cycle: link down, temporary settings lost, echo back on, `RDY` printed."""
+        await self._end_restart()
         await self._power_off()
         self._power_on()
 
     async def unplug(self) -> None:
         """Pull the USB cable: the port vanishes (pty closed, TCP client dropped), power off."""
+        await self._end_restart()
         await self._power_off()
         self.pty.close()
         if self.tcp is not None:

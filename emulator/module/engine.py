@@ -13,6 +13,15 @@ Decisions where the document is open (see also the package docstring):
 - CIOTIDC / CIOTKEYC answer a bare `+ERR` when there is nothing to delete;
 - a known command with the wrong operator answers -108, an unknown one a bare `+ERR`.
 
+The 3GPP TS 27.007 commands (AT+CREG, AT+CGREG, AT+COPS, AT+CPIN, AT+CCID, AT+CIMI, AT+CFUN)
+answer as the M6311 / M6312 family does: information lines then `OK`, `ERROR` for a form not
+supported, `+CME ERROR: <n>` for a SIM that is missing (10) or locked (11). Without a ready SIM
+the module reports itself not registered (stat 0), whatever the network would give it.
+
+A wedged module (a fault) has a stuck cloud side: every command that needs the cloud answers a
+plain `ERROR` at once, the others answer as always; only a restart (a power cycle or
+`AT+CFUN=1,1`) clears it.
+
 The M6311R's commands (dialect R_PROVISIONING, from its driver: see the README) are decided so:
 - AT+CIOTPROID takes digits only, unquoted as the driver sends them; AT+CIOTAUTHINFO one
   non-empty value; both are kept in flash, and their queries answer a bare `+ERR` when nothing
@@ -47,6 +56,7 @@ from .cloud import (
     cellular_delay,
 )
 from .dialect import Dialect, Phrases
+from .network import CPIN_LINES, DEFAULT_ICCID, DEFAULT_IMSI, DEFAULT_OPERATOR, NetworkState, Sim
 from .records import count_records, parse_hex
 
 if TYPE_CHECKING:
@@ -57,6 +67,23 @@ _LOGGER = logging.getLogger(__name__)
 MAX_MSG_ID = 65535
 MAX_SEND_MSG_ID = 65534
 """AT+CIOTSEND may not use 65535."""
+
+CLOUD_COMMANDS = frozenset(
+    {
+        "+CIOTINIT",
+        "+CIOTSTART",
+        "+CIOTPING",
+        "+CIOTDAT",
+        "+CIOTSEND",
+        "+CIOTBINSET",
+        "+CIOTBINSEND",
+        "+CIOTBINEND",
+    }
+)
+"""The commands a wedged module answers with a plain `ERROR` (AT+CIOTSTATUS says down)."""
+
+CME_SIM_NOT_INSERTED = 10
+CME_SIM_PIN_REQUIRED = 11
 
 
 class Code(enum.IntEnum):
@@ -113,6 +140,12 @@ class ModuleConfig:
     """SLOW_START: seconds the module is deaf after power-on (the M6311R driver waits 15 s)."""
     cmd_reply: bytes = b""
     """The CMDRESP body the module sends for each platform command."""
+    iccid: str = DEFAULT_ICCID
+    """The SIM's ICCID (AT+CCID)."""
+    imsi: str = DEFAULT_IMSI
+    """The SIM's IMSI (AT+CIMI)."""
+    operator: str = DEFAULT_OPERATOR
+    """The operator's name the module starts with (AT+COPS?); it can change at run time."""
 
 
 @dataclass
@@ -171,7 +204,15 @@ class Firmware:
         self.params = ConnectParams()
         self.link: CloudLink | None = None
         self.upload: BinUpload | None = None
-        self.network_up = True
+        self.network = NetworkState(operator=config.operator)
+        self.registration_reports = {"+CREG": 0, "+CGREG": 0}
+        """`<n>` of AT+CREG and AT+CGREG: 1 (or 2) prints `+CREG: <stat>` at each change."""
+        self.wedged = False
+        """The cloud side is stuck (a fault) until the next restart."""
+        self.on_restart: Callable[[], None] | None = None
+        """Power-cycles the module once `AT+CFUN=1,1` is answered (None: it only goes deaf)."""
+        self._halted = False
+        """`AT+CFUN=1,1` was answered: the module reads nothing more until it has restarted."""
         self.answer_delay = 0.0
         self.swallow = 0
         self.commands: list[str] = []
@@ -198,6 +239,13 @@ class Firmware:
             "+CGSN": self._cgsn,
             "+CGMR": self._cgmr,
             "+CSQ": self._csq,
+            "+CREG": self._registration,
+            "+CGREG": self._registration,
+            "+COPS": self._cops,
+            "+CPIN": self._cpin,
+            "+CCID": self._ccid,
+            "+CIMI": self._cimi,
+            "+CFUN": self._cfun,
             "+CIOT": self._ciot,
             "+CIOTMKEY": self._mkey,
             "+CIOTMKEYA": self._mkey,  # section 4.2.1 spells it so
@@ -230,6 +278,11 @@ class Firmware:
         return self.link is not None and self.link.is_open
 
     @property
+    def network_up(self) -> bool:
+        """True while the module is registered with a ready SIM: it can reach the cloud."""
+        return self.network.up
+
+    @property
     def dialect(self) -> Dialect:
         """The dialect now (it can change at run time): how to print, and how to behave."""
         return self.phrases.dialect
@@ -260,6 +313,9 @@ class Firmware:
     def power_on_reset(self) -> None:
         """What a power cycle forgets: temporary parameters, echo setting, upload, faults."""
         self.echo = True
+        self.registration_reports = dict.fromkeys(self.registration_reports, 0)
+        self.wedged = False
+        self._halted = False
         self.params = ConnectParams()
         self.upload = None
         self.answer_delay = 0.0
@@ -292,6 +348,8 @@ class Firmware:
 
     def feed(self, data: bytes) -> None:
         """Bytes from the UART: echo them, cut lines at CR or LF, queue the lines."""
+        if self._halted:
+            return
         if self.echo:
             self._print(data)
         for byte in data:
@@ -331,6 +389,8 @@ class Firmware:
         handler = None if command is None else self._handler(command.name)
         if command is None or handler is None:
             return self.phrases.err()
+        if self.wedged and command.name in CLOUD_COMMANDS:
+            return self.phrases.with_reports(self.phrases.std_error())
         return self.phrases.with_reports(await handler(command))
 
     def _handler(self, name: str) -> Handler | None:
@@ -365,6 +425,43 @@ class Firmware:
     def set_dialect(self, dialect: Dialect) -> None:
         """Switch the dialect at run time."""
         self.phrases.dialect = dialect
+
+    def boot_lines(self) -> list[bytes]:
+        """What the module prints once it has started (SLOW_START: with the SIM's state)."""
+        return self.phrases.boot(CPIN_LINES[self.network.sim])
+
+    # --- the network and faults ---------------------------------------------------------------
+
+    def network_reports(self, stat_before: int, sim_before: Sim) -> list[bytes]:
+        """The unsolicited lines for a change of SIM or registration since those values.
+
+        A SIM change is always printed (`+CPIN: NOT INSERTED`, `+CPIN: READY`, `+CPIN: SIM
+        PIN`); a registration change only as AT+CREG=1 / AT+CGREG=1 asked for.
+        """
+        lines: list[bytes] = []
+        if self.network.sim is not sim_before:
+            lines.append(CPIN_LINES[self.network.sim])
+        stat = int(self.network.stat)
+        if stat != stat_before:
+            lines.extend(
+                f"{name}: {stat}".encode() for name, n in self.registration_reports.items() if n
+            )
+        return lines
+
+    async def wedge(self) -> None:
+        """The cloud side gets stuck: the link drops, cloud commands fail until a restart."""
+        self.wedged = True
+        await self.drop_link()
+
+    def _halt_and_restart(self) -> None:
+        """After `AT+CFUN=1,1` is printed: stop reading, have the module power-cycled."""
+        self._halted = True
+        self._buffer.clear()
+        self._overlong = False
+        while not self._lines.empty():
+            self._lines.get_nowait()
+        if self.on_restart is not None:
+            self.on_restart()
 
     # --- link events (LinkListener) -----------------------------------------------------------
 
@@ -415,6 +512,68 @@ class Firmware:
 
     def _std_info(self, command: CommandLine, info: str) -> list[bytes]:
         return self.phrases.std_ok(info) if command.op is Op.RUN else self.phrases.std_error()
+
+    # --- the network (3GPP TS 27.007) ---------------------------------------------------------
+
+    async def _registration(self, command: CommandLine) -> list[bytes]:
+        """AT+CREG / AT+CGREG: `?` reports `<n>,<stat>`; `=<n>` (0-2) sets the reports."""
+        name = command.name
+        if command.op is Op.QUERY:
+            reports = self.registration_reports[name]
+            return self.phrases.std_ok(f"{name}: {reports},{int(self.network.stat)}")
+        n = parse_int(command.params, 0, 2) if command.op is Op.SET else None
+        if n is None:
+            return self.phrases.std_error()
+        self.registration_reports[name] = n  # 2 would add the cell to the reports; none known
+        return self.phrases.std_ok()
+
+    async def _cops(self, command: CommandLine) -> list[bytes]:
+        """AT+COPS?: automatic selection, and the operator (long alphanumeric) if registered."""
+        if command.op is Op.QUERY:
+            network = self.network
+            info = f'+COPS: 0,0,"{network.operator}"' if network.up else "+COPS: 0"
+            return self.phrases.std_ok(info)
+        if command.op is Op.SET and command.params == "0":  # automatic: what it does already
+            return self.phrases.std_ok()
+        return self.phrases.std_error()
+
+    async def _cpin(self, command: CommandLine) -> list[bytes]:
+        if command.op is not Op.QUERY:
+            return self.phrases.std_error()
+        sim = self.network.sim
+        if sim is Sim.ABSENT:
+            return self.phrases.cme_error(CME_SIM_NOT_INSERTED)
+        return [CPIN_LINES[sim], b"OK"]
+
+    async def _ccid(self, command: CommandLine) -> list[bytes]:
+        """AT+CCID (or AT+CCID?): the SIM's ICCID, readable before the PIN is given."""
+        if command.op is Op.SET:
+            return self.phrases.std_error()
+        if self.network.sim is Sim.ABSENT:
+            return self.phrases.cme_error(CME_SIM_NOT_INSERTED)
+        return self.phrases.std_ok(f"+CCID: {self.config.iccid}")
+
+    async def _cimi(self, command: CommandLine) -> list[bytes]:
+        """AT+CIMI: the bare IMSI; the SIM gives it only once unlocked."""
+        if command.op is not Op.RUN:
+            return self.phrases.std_error()
+        sim = self.network.sim
+        if sim is not Sim.READY:
+            code = CME_SIM_NOT_INSERTED if sim is Sim.ABSENT else CME_SIM_PIN_REQUIRED
+            return self.phrases.cme_error(code)
+        return self.phrases.std_ok(self.config.imsi)
+
+    async def _cfun(self, command: CommandLine) -> list[bytes]:
+        """AT+CFUN: full functionality only; `=1,1` restarts the module once `OK` is out."""
+        if command.op is Op.QUERY:
+            return self.phrases.std_ok("+CFUN: 1")
+        values = split_params(command.params) if command.op is Op.SET else None
+        if values in (["1"], ["1", "0"]):
+            return self.phrases.std_ok()
+        if values == ["1", "1"]:
+            self._after_answer.append(self._halt_and_restart)
+            return self.phrases.std_ok()
+        return self.phrases.std_error()
 
     # --- stored parameters ------------------------------------------------------------------
 
@@ -618,7 +777,7 @@ class Firmware:
     async def _status(self, command: CommandLine) -> list[bytes]:
         if command.op is not Op.RUN:
             return self.phrases.err(Code.PARAMETER)
-        return self.phrases.status(up=self.online)
+        return self.phrases.status(up=self.online and not self.wedged)
 
     async def _start(self, command: CommandLine) -> list[bytes]:
         encrypt = 0 if command.op is Op.RUN else parse_int(command.params, 0, 1)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from demo.hass_log import LINK_WARNINGS
+from demo.hass_log import LINK_WARNINGS, RESTART_WARNING
 from demo.stack import DemoOptions, DemoStack
 from soak.tally import is_one_run, records_per_line, tally
 
@@ -221,3 +221,23 @@ async def test_a_port_that_comes_and_goes_while_it_opens_logs_no_error(stack: De
     sent = await produce(stack, range(20))
     result = await arrived(stack, sent)
     assert result.lost == ()
+
+
+@pytest.mark.hass_log_expects(*LINK_WARNINGS, RESTART_WARNING)
+async def test_a_wedged_module_is_restarted_by_itself_and_nothing_is_lost(
+    stack: DemoStack,
+) -> None:
+    # Logins and pings refused until the module restarts: nobody touches anything, the
+    # integration restarts it (AT+CFUN=1,1) and the changes made meanwhile arrive.
+    await stack.control("wedge")
+    await stack.wait_link("off")
+    sent = await produce(stack, range(100))
+    await stack.wait_link("on")
+    result = await arrived(stack, sent)
+    assert result.lost == ()
+    assert result.unexpected == ()
+    module = await stack.module_state()
+    assert module["restarts"] == 1
+    assert not module["wedged"]
+    restarts = next(e for e in await stack.entity_ids() if e.endswith("_module_restarts"))
+    assert (await stack.state(restarts))["state"] == "1"

@@ -69,6 +69,8 @@ def test_registration_lines(line: str, expected: tuple[bool, Registration] | Non
         ("+CPIN: NOT INSERTED", SimState.ABSENT),
         ("+CPIN: NOT READY", SimState.NOT_READY),
         ("+CPIN: PH-NET PIN", SimState.NOT_READY),
+        ("+CPIN: NO SIM", SimState.ABSENT),  # an M6312 driver's forms
+        ("+CPIN: BLOCK", SimState.PUK_REQUIRED),
         ("Call Ready", None),
     ],
 )
@@ -100,7 +102,7 @@ async def test_the_whole_network_status(fake: FakeModule, client: M6311Client) -
         "AT+CGREG?": answer(b"+CGREG: 0,1"),
         "AT+COPS?": answer(b'+COPS: 0,0,"CHINA MOBILE"'),
         "AT+CPIN?": answer(b"+CPIN: READY"),
-        "AT+CCID": answer(b"+CCID: 89860012345678901234"),
+        "AT+CCID?": answer(b"+CCID: 89860012345678901234"),
         "AT+CIMI": answer(b"460001234567890"),
     }
     assert await client.read_network() == NetworkStatus(
@@ -118,7 +120,7 @@ async def test_no_sim_and_no_operator(fake: FakeModule, client: M6311Client) -> 
         "AT+CGREG?": answer(b"+CGREG: 0,0"),
         "AT+COPS?": answer(b"+COPS: 0"),
         "AT+CPIN?": b"\r\n+CME ERROR: 10\r\n",
-        "AT+CCID": b"\r\n+CME ERROR: 10\r\n",
+        "AT+CCID?": b"\r\n+CME ERROR: 10\r\n",
         "AT+CIMI": b"\r\n+CME ERROR: 10\r\n",
     }
     status = await client.read_network()
@@ -135,9 +137,13 @@ async def test_a_module_without_these_commands_leaves_them_unknown(
     assert await client.read_network() == NetworkStatus()
 
 
-async def test_a_bare_iccid(fake: FakeModule, client: M6311Client) -> None:
-    fake.replies = {"AT+CCID": answer(b"89860012345678901234"), "AT+CIMI": answer(b"4600012")}
-    assert await client.read_sim_identity() == ("89860012345678901234", "4600012")
+@pytest.mark.parametrize(
+    "line",
+    [b"89860012345678901234", b'+CCID: 0,"89860012345678901234"', b"+CCID: 89860012345678901234"],
+)
+async def test_the_iccid_in_each_form(fake: FakeModule, client: M6311Client, line: bytes) -> None:
+    fake.replies = {"AT+CCID?": answer(line), "AT+CIMI": answer(b"460001234567890")}
+    assert await client.read_sim_identity() == ("89860012345678901234", "460001234567890")
 
 
 async def test_a_query_claims_its_report_form_and_other_reports_stay_events(

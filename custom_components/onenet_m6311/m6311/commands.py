@@ -287,8 +287,8 @@ def operator() -> Command:
 
 
 def iccid() -> Command:
-    """`AT+CCID`: the SIM card's ICCID."""
-    return _simple("CCID", "AT+CCID")
+    """`AT+CCID?`: the SIM card's ICCID, asked as drivers of real M6311R and M6312 ask it."""
+    return _simple("CCID", "AT+CCID?")
 
 
 def imsi() -> Command:

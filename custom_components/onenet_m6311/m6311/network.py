@@ -73,7 +73,10 @@ _REGISTRATION = re.compile(r"\+C(G?)REG *: *(?:[0-9] *, *)?([0-9])(?: *,.*)?", r
 cell's location (`,"<lac>","<ci>"` when `<n>` is 2)."""
 _SIM = re.compile(r"\+CPIN *: *(.+)", re.IGNORECASE)
 _OPERATOR = re.compile(r'\+COPS *: *[0-9](?: *, *[0-9] *, *"([^"]*)")?.*', re.IGNORECASE)
-_ICCID = re.compile(r'(?:\+(?:CCID|ICCID|QCCID) *: *)?"?([0-9A-F]{18,22})"?', re.IGNORECASE)
+_ICCID = re.compile(
+    r'(?:\+(?:CCID|ICCID|QCCID) *: *(?:[0-9] *, *)?)?"?([0-9A-F]{18,22})"?', re.IGNORECASE
+)
+"""`+CCID: <iccid>`, `+CCID: 0,"<iccid>"` (the M6311R driver's form) or the bare ICCID."""
 _IMSI = re.compile(r"(?:\+CIMI *: *)?([0-9]{6,15})", re.IGNORECASE)
 _SIM_STATES = {
     "READY": SimState.READY,
@@ -82,6 +85,7 @@ _SIM_STATES = {
     "NOT INSERTED": SimState.ABSENT,
     "NO SIM": SimState.ABSENT,
     "SIM REMOVED": SimState.ABSENT,
+    "BLOCK": SimState.PUK_REQUIRED,  # an M6312 driver's word for a SIM locked out
 }
 
 
