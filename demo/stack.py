@@ -481,7 +481,7 @@ class DemoStack:
         answers = _defaults(result)
         answers["forward_entities"] = entities
         result = await self.request("POST", path, answers)
-        if result["type"] == "form":
+        while result["type"] == "form" and result["step_id"] == "entity":  # one per entity
             result = await self.request("POST", path, _defaults(result))
         if result["type"] != "create_entry":
             msg = f"options flow ended with {result}"
