@@ -47,6 +47,7 @@ async def async_get_config_entry_diagnostics(
             "forwarding": {
                 **asdict(forwarder.stats),
                 "following": len(forwarder.following),
+                "selected_by": forwarder.settings.selection.counts(hass),
                 "outbox": forwarder.outbox.diagnostics(),
             },
             "data_usage": _data_usage(coordinator),

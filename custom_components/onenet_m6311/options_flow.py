@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
+from homeassistant.core import valid_domain
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    AreaSelector,
+    AreaSelectorConfig,
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
@@ -39,6 +41,9 @@ from .const import (
     CONF_BATCH_WINDOW,
     CONF_DATASTREAMS,
     CONF_DEADBANDS,
+    CONF_EXCLUDE_ENTITIES,
+    CONF_FORWARD_AREAS,
+    CONF_FORWARD_DOMAINS,
     CONF_FORWARD_ENTITIES,
     CONF_FORWARD_LABEL,
     CONF_KEEP_LINK,
@@ -56,6 +61,7 @@ from .const import (
     MAX_PING_INTERVAL,
     MIN_PING_INTERVAL,
 )
+from .forwarding.selection import Selection
 from .forwarding.settings import TimeMode
 from .forwarding.significance import Deadband
 from .forwarding.values import default_datastream
@@ -67,6 +73,24 @@ if TYPE_CHECKING:
     from homeassistant.core import State
 
 SECTION_DELIVERY = "delivery"
+FORWARDED_DOMAINS = [
+    "binary_sensor",
+    "climate",
+    "cover",
+    "device_tracker",
+    "fan",
+    "input_boolean",
+    "input_number",
+    "light",
+    "lock",
+    "number",
+    "person",
+    "sensor",
+    "switch",
+    "water_heater",
+    "weather",
+]
+"""Domains offered for forwarding by domain (another can be typed)."""
 EACH_ENTITY = "each_entity"
 """A forwarding form answer, not an option: go through each entity's form."""
 FIELD_DATASTREAM = "datastream"
@@ -120,6 +144,17 @@ FORWARDING_SCHEMA = vol.Schema(
             EntitySelectorConfig(multiple=True)
         ),
         vol.Optional(CONF_FORWARD_LABEL): LabelSelector(),
+        vol.Optional(CONF_FORWARD_AREAS, default=[]): AreaSelector(
+            AreaSelectorConfig(multiple=True)
+        ),
+        vol.Optional(CONF_FORWARD_DOMAINS, default=[]): SelectSelector(
+            SelectSelectorConfig(
+                options=FORWARDED_DOMAINS, multiple=True, custom_value=True, sort=True
+            )
+        ),
+        vol.Optional(CONF_EXCLUDE_ENTITIES, default=[]): EntitySelector(
+            EntitySelectorConfig(multiple=True)
+        ),
         vol.Required(CONF_SEND_ON_CHANGE, default=True): BooleanSelector(),
         vol.Required(CONF_SNAPSHOT_INTERVAL, default=0): _seconds(0, 86400),
         vol.Required(CONF_MIN_INTERVAL, default=0): _seconds(0, 3600),
@@ -205,13 +240,22 @@ class M6311OptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Which entities go to OneNET, and how."""
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        if user_input is not None and not all(
+            valid_domain(domain.strip().lower())
+            for domain in user_input.get(CONF_FORWARD_DOMAINS, [])
+        ):
+            errors[CONF_FORWARD_DOMAINS] = "invalid_domain"
+        elif user_input is not None:
             delivery = user_input.pop(SECTION_DELIVERY, {})
             each_entity = user_input.pop(EACH_ENTITY, True)
             self._options.update(user_input)
             self._options.update(delivery)
             if not user_input.get(CONF_FORWARD_LABEL):
                 self._options.pop(CONF_FORWARD_LABEL, None)
+            self._options[CONF_FORWARD_DOMAINS] = _domains(
+                self._options.get(CONF_FORWARD_DOMAINS, [])
+            )
             self._start_entities()
             if each_entity and self._entities:
                 return await self.async_step_entity()
@@ -223,18 +267,17 @@ class M6311OptionsFlow(OptionsFlowWithReload):
             for key in (CONF_BATCH_WINDOW, CONF_ACK_MODE, CONF_OUTBOX_CAPACITY)
             if key in current
         }
+        if user_input is not None:  # shown again with what was typed
+            current = {**current, **user_input}
         return self.async_show_form(
             step_id="forwarding",
             data_schema=self.add_suggested_values_to_schema(FORWARDING_SCHEMA, current),
+            errors=errors,
         )
 
     def _start_entities(self) -> None:
         """The entities to go through, each starting with what is stored for it."""
-        chosen = set(self._options.get(CONF_FORWARD_ENTITIES, []))
-        if label := self._options.get(CONF_FORWARD_LABEL):
-            registry = er.async_get(self.hass)
-            chosen.update(entry.entity_id for entry in er.async_entries_for_label(registry, label))
-        self._entities = sorted(chosen)
+        self._entities = sorted(Selection.from_options(self._options).select(self.hass))
         self._position = 0
         stored = self.config_entry.options
         self._datastreams = {
@@ -349,6 +392,11 @@ def _is_numeric(state: State | None) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _domains(domains: list[str]) -> list[str]:
+    """Domains as typed or picked: trimmed, lower case, each once."""
+    return sorted({domain.strip().lower() for domain in domains if domain.strip()})
 
 
 def _allowed_actions(actions: list[str]) -> list[str]:

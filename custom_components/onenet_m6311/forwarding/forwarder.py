@@ -27,10 +27,12 @@ from homeassistant.core import (
     State,
     callback,
 )
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import (
     async_call_later,
+    async_track_state_added_domain,
     async_track_state_change_event,
     async_track_time_interval,
 )
@@ -146,12 +148,7 @@ class Forwarder:
         )
         self._follow(self._wanted_entities())
         self._queue_changed_meanwhile()
-        if self.settings.label:
-            self._unsubs.append(
-                self.hass.bus.async_listen(
-                    er.EVENT_ENTITY_REGISTRY_UPDATED, self._on_registry_updated
-                )
-            )
+        self._follow_selection_changes()
         if self.settings.snapshot_interval > 0:
             self._every(self.settings.snapshot_interval, self._snapshot, "snapshot")
         if self.settings.max_silence > 0:
@@ -198,14 +195,30 @@ class Forwarder:
     # -- which entities --------------------------------------------------------------------
 
     def _wanted_entities(self) -> frozenset[str]:
-        wanted = set(self.settings.entities)
-        if self.settings.label:
-            registry = er.async_get(self.hass)
-            wanted.update(
-                entry.entity_id
-                for entry in er.async_entries_for_label(registry, self.settings.label)
+        return self.settings.selection.select(self.hass)
+
+    def _follow_selection_changes(self) -> None:
+        """What labels, areas and domains select changes with the registries and new states."""
+        selection = self.settings.selection
+        if not selection.follows_registries:
+            return
+        for event_type in (er.EVENT_ENTITY_REGISTRY_UPDATED, dr.EVENT_DEVICE_REGISTRY_UPDATED):
+            self._unsubs.append(self.hass.bus.async_listen(event_type, self._on_registry_updated))
+        if selection.domains:
+            self._unsubs.append(
+                async_track_state_added_domain(
+                    self.hass, sorted(selection.domains), self._on_state_added
+                )
             )
-        return frozenset(wanted)
+
+    @callback
+    def _on_state_added(self, event: Event[EventStateChangedData]) -> None:
+        """A new entity of a chosen domain: followed, and its first state forwarded."""
+        if event.data["entity_id"] in self._tracked:
+            return
+        self._follow(self._wanted_entities())
+        if event.data["entity_id"] in self._tracked:
+            self._on_state_changed(event)
 
     def _follow(self, entity_ids: frozenset[str]) -> None:
         if entity_ids == self._tracked:
@@ -220,7 +233,7 @@ class Forwarder:
             )
 
     @callback
-    def _on_registry_updated(self, event: Event[er.EventEntityRegistryUpdatedData]) -> None:
+    def _on_registry_updated(self, event: Event[Any]) -> None:
         self._follow(self._wanted_entities())
 
     # -- records ---------------------------------------------------------------------------

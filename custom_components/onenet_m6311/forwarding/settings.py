@@ -12,8 +12,6 @@ from ..const import (
     CONF_BATCH_WINDOW,
     CONF_DATASTREAMS,
     CONF_DEADBANDS,
-    CONF_FORWARD_ENTITIES,
-    CONF_FORWARD_LABEL,
     CONF_MAX_SILENCE,
     CONF_MIN_INTERVAL,
     CONF_OUTBOX_CAPACITY,
@@ -24,6 +22,7 @@ from ..const import (
     DEFAULT_BATCH_WINDOW,
     DEFAULT_OUTBOX_CAPACITY,
 )
+from .selection import Selection
 from .significance import Deadband
 from .values import default_datastream
 
@@ -62,8 +61,8 @@ class TimeMode(enum.StrEnum):
 class ForwardSettings:
     """The forwarding options of one entry (OptionsFlowWithReload: fixed while loaded)."""
 
-    entities: frozenset[str] = frozenset()
-    label: str | None = None
+    selection: Selection = field(default_factory=Selection)
+    """Which entities: chosen, by label, area or domain, less the excluded (selection.py)."""
     datastreams: Mapping[str, str] = field(default_factory=dict)
     attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     send_on_change: bool = True
@@ -87,8 +86,7 @@ class ForwardSettings:
     def from_options(cls, options: Mapping[str, Any]) -> ForwardSettings:
         """Read the options (missing keys keep their defaults)."""
         return cls(
-            entities=frozenset(options.get(CONF_FORWARD_ENTITIES, ())),
-            label=options.get(CONF_FORWARD_LABEL) or None,
+            selection=Selection.from_options(options),
             datastreams=dict(options.get(CONF_DATASTREAMS, {})),
             attributes={k: tuple(v) for k, v in options.get(CONF_ATTRIBUTES, {}).items()},
             send_on_change=bool(options.get(CONF_SEND_ON_CHANGE, True)),
@@ -102,11 +100,6 @@ class ForwardSettings:
             ack=bool(options.get(CONF_ACK_MODE, False)),
             capacity=int(options.get(CONF_OUTBOX_CAPACITY, DEFAULT_OUTBOX_CAPACITY)),
         )
-
-    @property
-    def active(self) -> bool:
-        """Whether anything is to be forwarded at all."""
-        return bool(self.entities or self.label)
 
     def datastream(self, entity_id: str, attribute: str | None = None) -> str:
         """The datastream an entity's state (or one of its attributes) goes to."""
