@@ -14,6 +14,7 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import serialx
 from homeassistant.components import usb
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
@@ -29,7 +30,10 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    SerialPortSelector,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -76,15 +80,26 @@ MODE_STEPS = {
 SECRET = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 TEXT = TextSelector()
 ENCRYPT = {vol.Required(CONF_ENCRYPT, default=False): BooleanSelector()}
+NOT_SECRET = (CONF_DEVICE_ID, CONF_PROJECT_ID, CONF_AUTH_KEY, CONF_ENCRYPT)
+"""Credentials a form may show again: IDs, the auth_info key, the encryption switch."""
 LOST_DEVICE_ERRORS = frozenset({"no_master_key", "no_device"})
 """Mode 0 errors saying the module no longer holds what the probe found: ask for the key."""
 
 
-def _port_schema(port: str | None = None, baudrate: int = DEFAULT_BAUDRATE) -> vol.Schema:
+def _port_schema(
+    choices: list[SelectOptionDict], port: str | None = None, baudrate: int = DEFAULT_BAUDRATE
+) -> vol.Schema:
     port_key = vol.Required(CONF_DEVICE, default=port) if port else vol.Required(CONF_DEVICE)
     return vol.Schema(
         {
-            port_key: SerialPortSelector(),
+            # A list of the ports found, which takes a typed one too (a pty, socket://,
+            # esphome://): the port in use and the one just typed are always among the
+            # choices, so the form never shows a port as an unknown item.
+            port_key: SelectSelector(
+                SelectSelectorConfig(
+                    options=choices, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                )
+            ),
             # Nearly every module runs at 115200 8N1, so the baud rate is tucked away.
             vol.Required(SECTION_SERIAL): section(
                 vol.Schema(
@@ -121,6 +136,16 @@ def _credentials_schema(mode: ConnectMode, *, provisioned: bool) -> vol.Schema:
     return vol.Schema({**fields, **ENCRYPT})
 
 
+def _serial_ports() -> list[SelectOptionDict]:
+    """The serial ports serialx finds (as Home Assistant's USB scan does), with what they are."""
+    return [
+        SelectOptionDict(value=port.device, label=f"{port.device} ({port.description})")
+        if port.description and port.description != "n/a"
+        else SelectOptionDict(value=port.device, label=port.device)
+        for port in sorted(serialx.list_serial_ports(), key=lambda port: port.device)
+    ]
+
+
 def _id_errors(user_input: dict[str, Any]) -> dict[str, str]:
     """OneNET's device and project IDs are digits: checked here, before the module is asked.
 
@@ -145,6 +170,8 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         self._baudrate = DEFAULT_BAUDRATE
         self._module: ModuleFound | None = None
         self._unloaded_entry: ConfigEntry | None = None
+        self._port_error: dict[str, str] = {}
+        """What the last port error names (a network port's address)."""
 
     @staticmethod
     @callback
@@ -164,11 +191,22 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = await self._async_probe_port(user_input)
             if not errors:
                 return await self._async_module_found()
+        typed = user_input[CONF_DEVICE] if user_input else None
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(_port_schema(), user_input or {}),
+            data_schema=self.add_suggested_values_to_schema(
+                _port_schema(await self._async_port_choices(typed)), user_input or {}
+            ),
             errors=errors,
+            description_placeholders=self._port_error or None,
         )
+
+    async def _async_port_choices(self, *known: str | None) -> list[SelectOptionDict]:
+        """The serial ports found on this machine, and the ports named so far."""
+        found = await self.hass.async_add_executor_job(_serial_ports)
+        paths = {choice["value"] for choice in found}
+        named = [SelectOptionDict(value=port, label=port) for port in known if port]
+        return found + [choice for choice in named if choice["value"] not in paths]
 
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
         """A USB serial adapter of a known kind was plugged in."""
@@ -202,9 +240,11 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         port = user_input[CONF_DEVICE]
         baudrate = user_input[SECTION_SERIAL][CONF_BAUDRATE]
         await self._async_release_port(port)
+        self._port_error = {}
         try:
             self._module = await async_find_module(port, baudrate)
         except ProbeError as err:
+            self._port_error = err.placeholders
             return {"base": err.key}
         self._port, self._baudrate = port, baudrate
         return {}
@@ -230,6 +270,12 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Mode 0: the module creates and keeps the device (needs the master APIKEY once)."""
+        return await self._async_credentials_step("stored_device", user_input)
+
+    async def async_step_stored_device_held(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Mode 0 on a module that holds a device: the form says which."""
         return await self._async_credentials_step("stored_device", user_input)
 
     async def async_step_device(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -266,13 +312,33 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 return self._async_finish(data)
         return self.async_show_form(
-            step_id=step_id,
+            step_id=self._shown_step(step_id, provisioned=provisioned),
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(mode, provisioned=provisioned), user_input or {}
+                _credentials_schema(mode, provisioned=provisioned),
+                user_input or self._current_credentials(),
             ),
             errors=errors,
-            description_placeholders=placeholders or None,
+            description_placeholders={**self._held_device(), **placeholders} or None,
         )
+
+    def _shown_step(self, step_id: str, *, provisioned: bool) -> str:
+        """Mode 0 on a module that holds a device has a form of its own that names it."""
+        if step_id == "stored_device" and provisioned and self._held_device():
+            return "stored_device_held"
+        return step_id
+
+    def _held_device(self) -> dict[str, str]:
+        """The device ID a provisioned module holds, for the form that says so."""
+        if self._module is None or self._module.device_id is None:
+            return {}
+        return {"device_id": self._module.device_id}
+
+    def _current_credentials(self) -> dict[str, Any]:
+        """Reconfigure: the entry's values that are not secrets, so nothing is typed again."""
+        if self.source != SOURCE_RECONFIGURE:
+            return {}
+        data = self._get_reconfigure_entry().data
+        return {key: data[key] for key in NOT_SECRET if key in data}
 
     async def _async_check_credentials(
         self, mode: ConnectMode, user_input: dict[str, Any]
@@ -323,12 +389,20 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors = await self._async_probe_port(user_input)
             if not errors:
                 return await self._async_module_found()
+        current = entry.data[CONF_DEVICE]
+        typed = user_input[CONF_DEVICE] if user_input else None
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_port_schema(
-                entry.data[CONF_DEVICE], entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE)
+            data_schema=self.add_suggested_values_to_schema(
+                _port_schema(
+                    await self._async_port_choices(current, typed),
+                    current,
+                    entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE),
+                ),
+                user_input or {},
             ),
             errors=errors,
+            description_placeholders=self._port_error or None,
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
@@ -363,11 +437,7 @@ class M6311ConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reauth_confirm",
             data_schema=self.add_suggested_values_to_schema(
                 _credentials_schema(mode, provisioned=False),
-                {
-                    key: value
-                    for key, value in entry.data.items()
-                    if key in (CONF_DEVICE_ID, CONF_PROJECT_ID, CONF_AUTH_KEY, CONF_ENCRYPT)
-                },
+                {key: value for key, value in entry.data.items() if key in NOT_SECRET},
             ),
             errors=errors,
         )

@@ -73,6 +73,8 @@ class ModuleFound:
 
     imei: str
     provisioning: Provisioning
+    device_id: str | None = None
+    """The device a module that holds one logs in with in mode 0 (`AT+CIOTID?`)."""
 
 
 LOGIN_ERRORS: tuple[tuple[type[M6311Error], str], ...] = (
@@ -110,10 +112,10 @@ async def async_find_module(port: str, baudrate: int) -> ModuleFound:
     try:
         await client.connect()
     except M6311ConnectionError as err:
-        msg = "cannot_connect"
-        raise ProbeError(msg) from err
+        raise _cannot_open(port) from err
     try:
         module = await client.identify()
+        device_id = await _held_device_id(client, module.provisioning)
     except NotAnM6311Error as err:
         # It speaks AT, but not the OneNET commands (or not the way an M6311 does).
         msg = "not_m6311"
@@ -126,7 +128,17 @@ async def async_find_module(port: str, baudrate: int) -> ModuleFound:
         raise ProbeError(msg) from err
     finally:
         await client.close()
-    return ModuleFound(imei=module.imei, provisioning=module.provisioning)
+    return ModuleFound(imei=module.imei, provisioning=module.provisioning, device_id=device_id)
+
+
+async def _held_device_id(client: M6311Client, provisioning: Provisioning) -> str | None:
+    """The stored device's ID, when the module holds a device (a form names it)."""
+    if provisioning is not Provisioning.COMPLETE:
+        return None
+    try:
+        return await client.read_device_id()
+    except M6311CommandError:
+        return None
 
 
 @_flow_edge
@@ -152,6 +164,14 @@ async def async_try_login(port: str, baudrate: int, settings: LoginSettings) -> 
             await client.quit()
     except M6311Error as err:
         raise _login_error(err) from err
+
+
+def _cannot_open(port: str) -> ProbeError:
+    """A device that is not there or is busy, or a network port that does not answer."""
+    scheme, separator, address = port.partition("://")
+    if separator:
+        return ProbeError("cannot_connect_network", {"scheme": scheme.lower(), "address": address})
+    return ProbeError("cannot_connect")
 
 
 def _login_error(err: M6311Error) -> ProbeError:

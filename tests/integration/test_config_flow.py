@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
 import pytest
+import serialx
 from homeassistant.config_entries import SOURCE_USB, SOURCE_USER, ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from serialx import SerialPortInfo
 
 from custom_components.onenet_m6311.config_flow import SECTION_SERIAL
 from custom_components.onenet_m6311.const import (
@@ -126,15 +128,20 @@ async def configure(
     return await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
 
 
-async def to_mode_step(hass: HomeAssistant, port: str, step: str) -> ConfigFlowResult:
-    """A user flow through the port and the menu, to one mode's credentials form."""
+async def to_mode_step(
+    hass: HomeAssistant, port: str, step: str, shown: str | None = None
+) -> ConfigFlowResult:
+    """A user flow through the port and the menu, to one mode's credentials form.
+
+    `shown` is the form's step when it differs from the menu's (a module holding a device).
+    """
     result = await configure(hass, await start_user_flow(hass), port_input(port))
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "mode"
     assert result["menu_options"] == ["stored_device", "device", "project"]
     result = await configure(hass, result, {"next_step_id": step})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == step
+    assert result["step_id"] == (shown or step)
     assert result["errors"] == {}
     return result
 
@@ -378,8 +385,9 @@ async def test_user_mode0_stored_device_needs_no_key(
 ) -> None:
     stored_id = await provision(module)
 
-    result = await to_mode_step(hass, path_of(module), "stored_device")
+    result = await to_mode_step(hass, path_of(module), "stored_device", "stored_device_held")
     assert fields(result) == {CONF_ENCRYPT}
+    assert result["description_placeholders"] == {"device_id": stored_id}  # says which
     keys_sent = sum(line.startswith("AT+CIOTMKEY") for line in module.commands)
 
     result = await configure(hass, result, {CONF_ENCRYPT: False})
@@ -409,6 +417,52 @@ async def test_user_missing_port_then_fixed(
 
     result = await configure(hass, result, port_input(path_of(module)))
     assert result["type"] is FlowResultType.MENU
+
+
+def port_choices(result: ConfigFlowResult) -> dict[str, str]:
+    """The port field's choices: value to label."""
+    schema = result.get("data_schema")
+    assert schema is not None
+    selector = next(value for key, value in schema.schema.items() if str(key) == CONF_DEVICE)
+    return {choice["value"]: choice["label"] for choice in selector.config["options"]}
+
+
+async def test_the_ports_found_and_the_ports_named_are_choices(
+    hass: HomeAssistant, module: ModuleEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usb = SerialPortInfo(
+        device="/dev/ttyUSB0",
+        resolved_device="/dev/ttyUSB0",
+        vid=0x10C4,
+        pid=0xEA60,
+        serial_number="0001",
+        manufacturer="Silicon Labs",
+        product="CP2102 USB to UART Bridge Controller",
+        bcd_device=None,
+        interface_description=None,
+        interface_num=None,
+    )
+    monkeypatch.setattr(serialx, "list_serial_ports", lambda: [usb])
+    result = await start_user_flow(hass)
+    choices = port_choices(result)
+    assert list(choices) == ["/dev/ttyUSB0"]
+    assert "CP2102" in choices["/dev/ttyUSB0"]  # what it is, beside where
+    typed = str(tmp_path / "ttyUSB7")
+    result = await configure(hass, result, port_input(typed))
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert typed in port_choices(result)  # the typed port is a choice: never "unknown item"
+
+
+async def test_a_network_port_that_does_not_answer_says_so(
+    hass: HomeAssistant, socket_enabled: None, unused_tcp_port: int
+) -> None:
+    url = f"socket://127.0.0.1:{unused_tcp_port}"
+    result = await configure(hass, await start_user_flow(hass), port_input(url))
+    assert result["errors"] == {"base": "cannot_connect_network"}
+    assert result["description_placeholders"] == {
+        "scheme": "socket",
+        "address": f"127.0.0.1:{unused_tcp_port}",
+    }
 
 
 async def test_user_silent_module_then_fixed(
@@ -765,7 +819,7 @@ async def test_mode0_module_swapped_for_a_blank_one(
     The form then asks for the master key it did not ask for before, and the retry works.
     """
     await provision(module)
-    result = await to_mode_step(hass, path_of(module), "stored_device")
+    result = await to_mode_step(hass, path_of(module), "stored_device", "stored_device_held")
     assert fields(result) == {CONF_ENCRYPT}
 
     await module.unplug()
@@ -794,7 +848,7 @@ async def test_mode0_device_gone_asks_for_the_key(
     hass: HomeAssistant, scripted: tuple[ScriptedM6311, str], skip_entry_setup: AsyncMock
 ) -> None:
     fake, port = scripted
-    result = await to_mode_step(hass, port, "stored_device")
+    result = await to_mode_step(hass, port, "stored_device", "stored_device_held")
     assert fields(result) == {CONF_ENCRYPT}
     fake.device_id = None  # AT+CIOTID? now answers -103
 
@@ -1135,6 +1189,23 @@ async def test_reconfigure_same_port_other_name_and_credentials(
     assert state_of_entry(mode1_entry) is ConfigEntryState.LOADED
     assert module.mode == 2
     await platform.wait_online(device_id)
+
+
+async def test_reconfigure_shows_what_is_set_but_not_the_secrets(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator, device_id: str
+) -> None:
+    await setup_entry(hass, mode1_entry)
+    result = await mode1_entry.start_reconfigure_flow(hass)
+    assert path_of(module) in port_choices(result)  # the current port: a known item
+    result = await configure(hass, result, port_input(path_of(module)))
+    result = await configure(hass, result, {"next_step_id": "device"})
+    assert suggested(result, CONF_DEVICE_ID) == device_id  # not typed again
+    assert suggested(result, CONF_MASTER_KEY) is None  # a secret is never sent back
+    assert suggested(result, CONF_ENCRYPT) is False
+    result = await configure(hass, result, mode1_input(device_id))
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    await unload(hass, mode1_entry.entry_id)
 
 
 async def test_reconfigure_port_error_then_fixed(
