@@ -122,8 +122,15 @@ def _link_schema(action_choices: list[str]) -> vol.Schema:
     """
     return vol.Schema(
         {
+            # No bounds in the selector: out of range is this flow's error, in the user's
+            # language and naming the range, not the selector's "Value 5.0 is too small".
             vol.Required(CONF_PING_INTERVAL, default=DEFAULT_PING_INTERVAL): vol.All(
-                _seconds(MIN_PING_INTERVAL, MAX_PING_INTERVAL), vol.Coerce(int)
+                NumberSelector(
+                    NumberSelectorConfig(
+                        step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Coerce(float),
             ),
             vol.Optional(CONF_ALLOWED_ACTIONS, default=[]): SelectSelector(
                 SelectSelectorConfig(
@@ -210,12 +217,16 @@ class M6311OptionsFlow(OptionsFlowWithReload):
         """The link: heartbeat interval and the actions OneNET may call."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            interval = user_input[CONF_PING_INTERVAL]
+            if not MIN_PING_INTERVAL <= interval <= MAX_PING_INTERVAL:
+                errors[CONF_PING_INTERVAL] = "ping_interval_range"
             try:
                 actions = _allowed_actions(user_input.get(CONF_ALLOWED_ACTIONS, []))
             except vol.Invalid:
                 errors[CONF_ALLOWED_ACTIONS] = "invalid_action"
-            else:
+            if not errors:
                 self._options = {**self.config_entry.options, **user_input}
+                self._options[CONF_PING_INTERVAL] = round(interval)
                 self._options[CONF_ALLOWED_ACTIONS] = actions
                 return await self.async_step_forwarding()
         shown = user_input or self.config_entry.options
@@ -225,6 +236,10 @@ class M6311OptionsFlow(OptionsFlowWithReload):
                 _link_schema(self._action_choices(shown.get(CONF_ALLOWED_ACTIONS, []))), shown
             ),
             errors=errors,
+            description_placeholders={
+                "min": str(MIN_PING_INTERVAL),
+                "max": str(MAX_PING_INTERVAL),
+            },
         )
 
     def _action_choices(self, allowed: list[str]) -> list[str]:
@@ -240,13 +255,8 @@ class M6311OptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Which entities go to OneNET, and how."""
-        errors: dict[str, str] = {}
-        if user_input is not None and not all(
-            valid_domain(domain.strip().lower())
-            for domain in user_input.get(CONF_FORWARD_DOMAINS, [])
-        ):
-            errors[CONF_FORWARD_DOMAINS] = "invalid_domain"
-        elif user_input is not None:
+        errors = {} if user_input is None else _forwarding_errors(user_input)
+        if user_input is not None and not errors:
             delivery = user_input.pop(SECTION_DELIVERY, {})
             each_entity = user_input.pop(EACH_ENTITY, True)
             self._options.update(user_input)
@@ -392,6 +402,21 @@ def _is_numeric(state: State | None) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _forwarding_errors(answers: dict[str, Any]) -> dict[str, str]:
+    """A typed domain that is none, or entities chosen with no way for a record to leave."""
+    if not all(valid_domain(d.strip().lower()) for d in answers.get(CONF_FORWARD_DOMAINS, [])):
+        return {CONF_FORWARD_DOMAINS: "invalid_domain"}
+    chosen = Selection.from_options(answers).active
+    sends = (
+        answers.get(CONF_SEND_ON_CHANGE, True)
+        or answers.get(CONF_SNAPSHOT_INTERVAL, 0) > 0
+        or answers.get(CONF_MAX_SILENCE, 0) > 0
+    )
+    if chosen and not sends:
+        return {"base": "nothing_sent"}
+    return {}
 
 
 def _domains(domains: list[str]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
@@ -265,4 +266,42 @@ async def test_significant_changes_only_asks_for_each_entitys_deadband(
     settings = mode1_entry.runtime_data.forwarder.settings
     assert settings.deadbands == {KITCHEN: Deadband(absolute=0.5, percent=2.0)}
     assert settings.time_mode is TimeMode.DELAYED
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+@pytest.mark.parametrize("interval", [5, 101, 9.5])
+async def test_a_heartbeat_out_of_range_names_the_range(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, interval: float
+) -> None:
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**LINK, CONF_PING_INTERVAL: interval}
+    )
+    assert result["errors"] == {CONF_PING_INTERVAL: "ping_interval_range"}
+    assert placeholders(result) == {"min": "10", "max": "100"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**LINK, CONF_PING_INTERVAL: 100}
+    )
+    assert result["step_id"] == "forwarding"
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_forwarding_that_could_send_nothing_is_refused(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    silent = {CONF_FORWARD_ENTITIES: [KITCHEN], CONF_SEND_ON_CHANGE: False, "each_entity": False}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**silent)
+    )
+    assert result["errors"] == {"base": "nothing_sent"}
+    assert mode1_entry.options == {}  # nothing saved
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**silent, **{CONF_SNAPSHOT_INTERVAL: 600})
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
