@@ -28,6 +28,14 @@ CLOUD_LINK = BinarySensorEntityDescription(
     device_class=BinarySensorDeviceClass.CONNECTIVITY,
     entity_category=EntityCategory.DIAGNOSTIC,
 )
+MODULE_READY = BinarySensorEntityDescription(
+    key="cloud_link",  # the same entity: only its name says what one-shot mode can show
+    translation_key="module_ready",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+"""One-shot mode holds no login: the sensor shows whether the module answers, so each send can
+log in. Named "Cloud link" it read "Connected" while OneNET listed the device offline."""
 
 
 async def async_setup_entry(
@@ -35,8 +43,10 @@ async def async_setup_entry(
     entry: M6311ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the cloud link sensor."""
-    async_add_entities([CloudLinkSensor(entry.runtime_data.coordinator, CLOUD_LINK)])
+    """Add the cloud link sensor (in one-shot mode: whether the module is ready to send)."""
+    coordinator = entry.runtime_data.coordinator
+    description = CLOUD_LINK if coordinator.keep_link else MODULE_READY
+    async_add_entities([CloudLinkSensor(coordinator, description)])
 
 
 class CloudLinkSensor(M6311Entity[M6311Coordinator], BinarySensorEntity):

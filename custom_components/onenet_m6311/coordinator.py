@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
@@ -60,6 +61,9 @@ if TYPE_CHECKING:
     from .counters import CounterCoordinator, MeterReadings
     from .delivery import Delivery
     from .forwarding.forwarder import Forwarder, ForwardStats
+
+PORT_POLL = 1.0
+"""While the port's device is missing, how often to look whether it is back."""
 
 type M6311ConfigEntry = ConfigEntry[M6311Runtime]
 type CommandListener = Callable[[CloudCommand], None]
@@ -317,9 +321,37 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             else:
                 return
             # Jitter keeps several modules (or a module and its cloud) from retrying in step.
-            await self._wait(self._retry_now, delay * random.uniform(0.5, 1.0))  # noqa: S311
+            seconds = delay * random.uniform(0.5, 1.0)  # noqa: S311
+            async with self._port_watch():
+                await self._wait(self._retry_now, seconds)
             self._retry_now.clear()
             delay = min(delay * 2, BACKOFF_MAX)
+
+    @contextlib.asynccontextmanager
+    async def _port_watch(self) -> AsyncIterator[None]:
+        """While the port's device is missing, retry as soon as it is back.
+
+        Home Assistant tells of a USB adapter plugged in again (`_watch_usb_port`); a device
+        path it does not see (a serial HAT's, a pty, a renamed link) is looked at every
+        `PORT_POLL` seconds meanwhile. Network ports (socket://, esphome://) are not files.
+        """
+        path = self.client.url
+        if "://" in path or await self.hass.async_add_executor_job(os.path.exists, path):
+            yield
+            return
+        watch = self.config_entry.async_create_background_task(
+            self.hass, self._watch_for(path), f"{DOMAIN} port watch {path}"
+        )
+        try:
+            yield
+        finally:
+            watch.cancel()
+
+    async def _watch_for(self, path: str) -> None:
+        while not await self.hass.async_add_executor_job(os.path.exists, path):
+            await asyncio.sleep(PORT_POLL)
+        LOGGER.debug("%s is back; connecting now", path)
+        self._retry_now.set()
 
     async def _establish(self) -> None:
         """Open the port if needed, see who answers, and log in (or prepare one-shot mode)."""

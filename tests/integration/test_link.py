@@ -13,6 +13,7 @@ from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UN
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.onenet_m6311 import coordinator as coordinator_module
 from custom_components.onenet_m6311.const import (
     CONF_DEVICE,
     CONF_MASTER_KEY,
@@ -362,4 +363,28 @@ async def test_a_swapped_module_is_not_used(
     after = module.commands[since_replug:]
     assert "AT+CGSN" in after
     assert not any(line.startswith(("AT+CIOTCONNECTPARA", "AT+CIOTSTART")) for line in after)
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_port_plugged_in_again_is_used_at_once_whatever_the_back_off(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A pty is no USB device: Home Assistant tells nothing when it comes back. With ten
+    # minutes between attempts, the link can only be back within this test because the
+    # missing device's path was watched.
+    monkeypatch.setattr(coordinator_module, "BACKOFF_INITIAL", 600.0)
+    monkeypatch.setattr(coordinator_module, "BACKOFF_MAX", 600.0)
+    monkeypatch.setattr(coordinator_module, "PORT_POLL", 0.05)
+    caplog.set_level(logging.DEBUG, logger="custom_components.onenet_m6311")
+    await setup(hass, mode1_entry)
+    await module.unplug()
+    await wait_for_state(hass, LINK, STATE_OFF)
+    # An attempt failed on the missing port: the back-off has begun.
+    await wait_until(lambda: "failed: cannot open" in caplog.text)
+    await module.replug()
+    await wait_for_state(hass, LINK, STATE_ON, within=60)
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 
 LINK = "binary_sensor.m6311_4567_cloud_link"
+ONE_SHOT_LINK = "binary_sensor.m6311_4567_module_ready_one_shot_mode"
 
 
 @pytest.fixture
@@ -345,7 +346,7 @@ async def test_send_data_in_one_shot_mode(
     assert (await platform.wait_datapoint(device_id, "t")).value == 7
     assert any(line.startswith("AT+CIOTSEND=") for line in module.commands)
     assert not any(line.startswith("AT+CIOTDAT=") for line in module.commands)
-    assert state_of(hass, LINK).state == "on"  # nothing marked the link lost
+    assert state_of(hass, ONE_SHOT_LINK).state == "on"  # nothing marked the link lost
 
 
 @pytest.mark.parametrize("ack", [False, True])
@@ -389,6 +390,19 @@ async def test_ping_in_one_shot_mode_says_why_and_sends_nothing(
     assert "AT+CIOTPING" not in module.commands
     assert hass.states.get("button.m6311_4567_ping") is None  # not offered on the device page
     assert hass.states.get("button.m6311_4567_reconnect") is not None
+
+
+async def test_one_shot_mode_names_what_its_link_sensor_can_show(
+    hass: HomeAssistant, one_shot: MockConfigEntry
+) -> None:
+    # No login is held: the sensor shows that the module is ready to send, not a cloud link
+    # OneNET would list as online.
+    sensor = ONE_SHOT_LINK
+    await wait_for_state(hass, sensor, "on")
+    assert hass.states.get(LINK) is None
+    assert state_of(hass, sensor).attributes["friendly_name"] == (
+        "M6311 4567 Module ready (one-shot mode)"
+    )
 
 
 async def test_ping_action_and_button(
