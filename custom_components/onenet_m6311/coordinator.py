@@ -348,7 +348,8 @@ class M6311Coordinator(DataUpdateCoordinator[LinkState]):
             watch.cancel()
 
     async def _watch_for(self, path: str) -> None:
-        while not await self.hass.async_add_executor_job(os.path.exists, path):
+        # A device file appearing fires no event this can wait on: it is looked for.
+        while not await self.hass.async_add_executor_job(os.path.exists, path):  # noqa: ASYNC110
             await asyncio.sleep(PORT_POLL)
         LOGGER.debug("%s is back; connecting now", path)
         self._retry_now.set()
