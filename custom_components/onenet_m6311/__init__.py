@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 
+from .carryover import Carryover, carryover, forget
 from .cloud_commands import async_setup_cloud_commands
 from .const import (
     CONF_BAUDRATE,
@@ -56,10 +57,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
     SECRETS.add(secrets)  # kept out of every log, serialx's included, while the entry is loaded
     entry.async_on_unload(lambda: SECRETS.remove(secrets))
     port = entry.data[CONF_DEVICE]
+    kept = carryover(hass, entry.entry_id)
+    # Registered before what it reads stops: it runs after them (unload runs backwards).
+    entry.async_on_unload(lambda: _keep(entry, kept))
     client = M6311Client(
         port,
         baudrate=entry.data.get(CONF_BAUDRATE, DEFAULT_BAUDRATE),
         line_limit=entry.data.get(CONF_LINE_LIMIT, DEFAULT_LINE_LIMIT),
+        trace=kept.trace,
     )
     entry.async_on_unload(client.limits.add_listener(_keep_line_limit(hass, entry)))
     coordinator = M6311Coordinator(hass, entry, client)
@@ -90,11 +95,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> boo
         meters=meters,
         forwarding=forwarding,
     )
+    kept.restore(entry.runtime_data)
     entry.async_on_unload(async_setup_cloud_commands(hass, coordinator))
     real_port = await hass.async_add_executor_job(os.path.realpath, port)
     entry.async_on_unload(_watch_usb_port(hass, coordinator, {port, real_port}))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _keep(entry: M6311ConfigEntry, kept: Carryover) -> None:
+    """Note the counters of an entry being unloaded (one that failed to set up has none)."""
+    runtime: M6311Runtime | None = getattr(entry, "runtime_data", None)
+    if runtime is not None:
+        kept.keep(runtime)
 
 
 def _keep_line_limit(hass: HomeAssistant, entry: M6311ConfigEntry) -> Callable[[int], None]:
@@ -114,6 +127,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: M6311ConfigEntry) -> None:
     """The entry is deleted: its outbox goes with it."""
     await async_remove_outbox_files(hass, entry.entry_id)
+    forget(hass, entry.entry_id)
 
 
 def _watch_usb_port(

@@ -35,7 +35,7 @@ from custom_components.onenet_m6311.const import (
 from custom_components.onenet_m6311.forwarding.settings import TimeMode
 from custom_components.onenet_m6311.forwarding.significance import Deadband
 
-from .conftest import set_up_entry, state_of_entry
+from .conftest import set_up_entry, state_of_entry, wait_until
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -304,4 +304,27 @@ async def test_forwarding_that_could_send_nothing_is_refused(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_saving_the_options_keeps_what_users_read(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry, platform: PlatformEmulator, device_id: str
+) -> None:
+    # The entry reloads with the options saved; the counters and the serial trace go on.
+    await set_up_entry(hass, mode1_entry)
+    await platform.send_command(device_id, b"on")
+    coordinator = mode1_entry.runtime_data.coordinator
+    await wait_until(lambda: coordinator.data.commands_received == 1)
+    mode1_entry.runtime_data.forwarder.insignificant = 4  # as if four changes were skipped
+    before = coordinator.client.trace.lines()
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], forwarding())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    reloaded = mode1_entry.runtime_data
+    assert reloaded.coordinator is not coordinator  # a new run of the entry
+    assert reloaded.coordinator.data.commands_received == 1
+    assert reloaded.forwarder.stats.insignificant == 4
+    assert reloaded.coordinator.client.trace.lines()[: len(before)] == before
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
