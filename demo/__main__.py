@@ -11,7 +11,15 @@ import sys
 
 from emulator.module import PROFILES
 
-from .stack import DEMO_ENTITIES, DEMO_USER, HOST, DemoError, DemoOptions, DemoStack
+from .stack import (
+    DEMO_ENTITIES,
+    DEMO_USER,
+    HOST,
+    SAMPLE_FILE,
+    DemoError,
+    DemoOptions,
+    DemoStack,
+)
 
 LISTEN_VARIABLE = "ONENET_DEMO_HOST"
 """The environment variable that gives --listen its default."""
@@ -70,6 +78,37 @@ def _where(stack: DemoStack) -> str:
     return stack.hass_url
 
 
+def summary(stack: DemoStack) -> str:
+    """What the demo prints once it runs: where everything is, and what to try."""
+    info = stack.emulator
+    example = stack.send_file_example()
+    return "\n".join(
+        [
+            "",
+            "OneNET M6311 demo running; Ctrl-C stops everything.",
+            "",
+            f"Home Assistant   {_where(stack)}",
+            f"                 user {DEMO_USER!r}, password {stack.options.password!r}",
+            f"Platform page    {info['web_url']}  (device {stack.device_id})",
+            f"Platform API     {info['http_url']}  (api-key {stack.master_key})",
+            f"Module control   {info['control_url']}  (POST /unplug, /replug)",
+            f"Serial port      {info['link_path']}",
+            f"Forwarded        {', '.join(DEMO_ENTITIES)}",
+            f"Files            {stack.files_dir}  (allowed for actions, with {SAMPLE_FILE})",
+            "",
+            "Change Demo level in Home Assistant and watch the platform page; a command",
+            "sent from the page fires onenet_m6311_command (Developer tools > Events).",
+            "To upload the sample file, run this in Developer tools > Actions (YAML mode);",
+            f"the platform page then shows it under Binary uploads ({example['datastream']!r}):",
+            "",
+            "  action: onenet_m6311.send_file",
+            "  data:",
+            *(f"    {name}: {value}" for name, value in example.items()),
+            "",
+        ]
+    )
+
+
 async def run(options: argparse.Namespace) -> int:
     """Start, print, wait for SIGINT or SIGTERM, stop; the exit status."""
     stop = asyncio.Event()
@@ -85,27 +124,7 @@ async def run(options: argparse.Namespace) -> int:
             starting.cancel()
             return 0
         starting.result()
-        info = stack.emulator
-        sys.stdout.write(
-            "\n".join(
-                [
-                    "",
-                    "OneNET M6311 demo running; Ctrl-C stops everything.",
-                    "",
-                    f"Home Assistant   {_where(stack)}",
-                    f"                 user {DEMO_USER!r}, password {stack.options.password!r}",
-                    f"Platform page    {info['web_url']}  (device {stack.device_id})",
-                    f"Platform API     {info['http_url']}  (api-key {stack.master_key})",
-                    f"Module control   {info['control_url']}  (POST /unplug, /replug)",
-                    f"Serial port      {info['link_path']}",
-                    f"Forwarded        {', '.join(DEMO_ENTITIES)}",
-                    "",
-                    "Change Demo level in Home Assistant and watch the platform page; a command",
-                    "sent from the page fires onenet_m6311_command (Developer tools > Events).",
-                ]
-            )
-            + "\n"
-        )
+        sys.stdout.write(summary(stack))
         sys.stdout.flush()
         await waiting
     except DemoError as error:

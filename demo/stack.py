@@ -1,7 +1,8 @@
 """The whole loop, for real: both emulators, a `hass` process, onboarding and the integration.
 
 `DemoStack` starts the emulators (`python -m emulator --json`), writes a Home Assistant
-configuration folder (the integration linked in, a few demo entities), starts `hass` on it,
+configuration folder (the integration linked in, a few demo entities, the HTTP settings in
+Home Assistant's own storage, a folder of files actions may send), starts `hass` on it,
 onboards a demo user through the REST API, sets the integration up in mode 1 through the
 config flow REST API and chooses the demo entities to forward through the options flow.
 `scripts/demo` and the end-to-end test (`tests/e2e/`) both use it.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import ipaddress
 import json
 import os
@@ -21,6 +23,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -43,13 +46,43 @@ ONBOARDING_STEPS_DONE_BEFOREHAND = ("core_config", "analytics", "integration")
 come from configuration.yaml, and the core_config step would set up weather, radio and
 text-to-speech integrations whose packages (and internet) the demo does not have."""
 
+HTTP_SETTINGS_STORE = ("http", 1)
+"""Home Assistant's file of HTTP settings (`.storage/http`), and the version of its layout the
+demo writes: the settings alone, as releases before 2026.10 stored their last working ones.
+Each release since migrates it to its own layout through its own schema, as the confirmed
+settings (stable: no trial to confirm, nothing pending), and then finds no `http:` in
+configuration.yaml to import. The demo so needs neither Home Assistant's layout of the day nor
+its HTTP package, whose import costs a second of the demo's start on a busy machine."""
+HTTP_SETTINGS_STORED_SINCE = (2026, 10)
+"""The first release that takes its HTTP settings from its storage; older ones read them from
+configuration.yaml, where the demo then writes them too."""
+IGNORED_ISSUES = (
+    ("homeassistant", "deprecated_method"),
+    ("marketplace", "download_profile_hasscn"),
+)
+"""Repair issues the demo ignores up front, as a person would with Ignore in Settings > Repairs;
+neither says anything about the integration.
+
+- `deprecated_method`, "Unsupported installation method": raised after every start of a Home
+  Assistant Core installation, which a `hass` from a venv is (the demo runs the test venv's).
+  Nothing short of posing as a container satisfies the check.
+- `download_profile_hasscn`, "The Marketplace can not reach its catalog" (2026.11 and newer):
+  the Marketplace suggests mirrors to an installation in China (the demo's country) that
+  cannot reach GitHub, as a machine without internet access cannot.
+"""
+SAMPLE_FILE = "hello.txt"
+SAMPLE_TEXT = "Hello from the OneNET M6311 demo.\n"
+SAMPLE_DATASTREAM = "hello"
+
 CONFIGURATION = """\
-# Written by the demo (demo/stack.py); rewritten at every start.
+# Written by the demo (demo/stack.py); rewritten at every start. The HTTP settings (address and
+# port) are in .storage/http, where Settings > System > Network keeps them.
 homeassistant:
   name: OneNET M6311 demo
   time_zone: UTC
   country: CN
   unit_system: metric
+{language}  allowlist_external_dirs:
 {allowed}{http}frontend:
 config:
 logger:
@@ -93,7 +126,7 @@ class DemoOptions:
 
     state_dir: Path = REPO / ".demo"
     hass_host: str = HOST
-    """The IP address Home Assistant listens on (its `http:` server_host). Only this machine by
+    """The IP address Home Assistant listens on (its HTTP server_host). Only this machine by
     default: the demo user's password is printed, and Home Assistant's own default is every
     address; 0.0.0.0 (or ::) opens it to the network."""
     hass_port: int = DEFAULT_HASS_PORT
@@ -111,9 +144,14 @@ class DemoOptions:
     forwarded: tuple[str, ...] = DEMO_ENTITIES
     """The entities chosen for forwarding."""
     allowed_dirs: tuple[Path, ...] = ()
-    """Folders actions may read files from (Home Assistant's allowlist_external_dirs)."""
+    """Folders actions may read files from (Home Assistant's allowlist_external_dirs), beside
+    the stack's own `files/` (`DemoStack.files_dir`)."""
     profile: str | None = None
     """A real firmware the emulated module behaves as (`scripts/emulate --profile`)."""
+    language: str | None = None
+    """Home Assistant's language (which names the entities) and the demo user's (the UI's),
+    as onboarding in it sets them; None: Home Assistant's default, English, and the UI in the
+    browser's language."""
 
     @classmethod
     def on_free_ports(cls, state_dir: Path, **options: Any) -> DemoOptions:  # noqa: ANN401
@@ -147,6 +185,16 @@ class DemoStack:
     def config_dir(self) -> Path:
         """The Home Assistant configuration folder."""
         return self.options.state_dir / "config"
+
+    @property
+    def files_dir(self) -> Path:
+        """A folder actions may read files from (`send_file`), with a sample file in it."""
+        return self.options.state_dir / "files"
+
+    @property
+    def sample_file(self) -> Path:
+        """The sample file in `files_dir`."""
+        return self.files_dir / SAMPLE_FILE
 
     @property
     def hass_url(self) -> str:
@@ -202,7 +250,8 @@ class DemoStack:
         self.write_config()
         await self.start_hass()
         await self.onboard()
-        await self.confirm_http_settings()
+        if self.options.language:
+            await self.set_user_language(self.options.language)
         if not self.options.set_up_integration:
             return
         await self.add_integration()
@@ -265,8 +314,8 @@ class DemoStack:
     def check_hass_address(self) -> None:
         """Fail unless Home Assistant can listen on its address and port.
 
-        Home Assistant does not stop when it cannot: it falls back to its previous HTTP settings,
-        for a new configuration its defaults, every address of the machine.
+        Home Assistant does not stop when it cannot: it starts again in recovery mode, which
+        falls back to its default settings, every address of the machine.
         """
         host, port = self.options.hass_host, self.options.hass_port
         ipv6 = isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
@@ -280,7 +329,11 @@ class DemoStack:
                 raise DemoError(msg) from error
 
     def write_config(self) -> None:
-        """configuration.yaml with the demo entities; the integration linked in."""
+        """Home Assistant's configuration folder, and the files folder with its sample.
+
+        configuration.yaml with the demo entities; Home Assistant's stored settings (HTTP,
+        onboarding, repairs); the integration linked in.
+        """
         if self.options.fresh:
             shutil.rmtree(self.config_dir, ignore_errors=True)
         custom = self.config_dir / "custom_components"
@@ -288,28 +341,72 @@ class DemoStack:
         link = custom / DOMAIN
         if not link.is_symlink():
             link.symlink_to(REPO / "custom_components" / DOMAIN)
-        # Always written: Home Assistant's default is every address of the machine. Settings
-        # other than the defaults are a trial until confirmed (confirm_http_settings).
-        http = (
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        self.sample_file.write_text(SAMPLE_TEXT, encoding="utf-8")
+        folders = dict.fromkeys([self.files_dir, *self.options.allowed_dirs])
+        allowed = "".join(f"    - {json.dumps(str(folder))}\n" for folder in folders)
+        language = self.options.language
+        text = CONFIGURATION.format(
+            domain=DOMAIN,
+            allowed=allowed,
+            language=f"  language: {json.dumps(language)}\n" if language else "",
+            http="" if _release() >= HTTP_SETTINGS_STORED_SINCE else self._http_yaml(),
+        )
+        (self.config_dir / "configuration.yaml").write_text(text, encoding="utf-8")
+        (self.config_dir / ".storage").mkdir(exist_ok=True)
+        self._write_http_settings()
+        self._write_onboarding()
+        self._write_ignored_issues()
+
+    def _write_http_settings(self) -> None:
+        """Where Home Assistant listens, stored as Settings > System > Network stores it.
+
+        Always written: Home Assistant's default is every address of the machine. Stored, not in
+        configuration.yaml: Home Assistant (2026.10 and newer) would import an `http:` section
+        once, as settings on trial (reverted unless confirmed within five minutes), and raise a
+        repair issue for as long as the section stays. The layout: `HTTP_SETTINGS_STORE`.
+        """
+        key, version = HTTP_SETTINGS_STORE
+        settings = {"server_host": [self.options.hass_host], "server_port": self.options.hass_port}
+        _write_store(self.config_dir, key, settings, version=version, minor_version=1)
+
+    def _http_yaml(self) -> str:
+        """The HTTP settings as an `http:` section, for releases that read them from there."""
+        return (
             "http:\n"
             f"  server_host:\n    - {json.dumps(self.options.hass_host)}\n"
             f"  server_port: {self.options.hass_port}\n"
         )
-        folders = "".join(f"    - {folder}\n" for folder in self.options.allowed_dirs)
-        allowed = f"  allowlist_external_dirs:\n{folders}" if folders else ""
-        text = CONFIGURATION.format(http=http, domain=DOMAIN, allowed=allowed)
-        (self.config_dir / "configuration.yaml").write_text(text, encoding="utf-8")
-        self._write_onboarding()
+
+    def _write_ignored_issues(self) -> None:
+        """The repair issues of `IGNORED_ISSUES`, ignored before Home Assistant raises them."""
+        if (self.config_dir / ".storage" / "repairs.issue_registry").exists():
+            return
+        now = datetime.now(UTC).isoformat()
+        version = importlib.metadata.version("homeassistant")
+        issues = [
+            {
+                "created": now,
+                "dismissed_version": version,
+                "domain": domain,
+                "is_persistent": False,
+                "issue_id": issue_id,
+            }
+            for domain, issue_id in IGNORED_ISSUES
+        ]
+        _write_store(
+            self.config_dir,
+            "repairs.issue_registry",
+            {"issues": issues},
+            version=1,
+            minor_version=2,
+        )
 
     def _write_onboarding(self) -> None:
         """Home Assistant's onboarding record, with only the user step left to do."""
-        storage = self.config_dir / ".storage"
-        storage.mkdir(exist_ok=True)
-        record = storage / "onboarding"
-        if not record.exists():
+        if not (self.config_dir / ".storage" / "onboarding").exists():
             done = {"done": list(ONBOARDING_STEPS_DONE_BEFOREHAND)}
-            body = {"version": 4, "minor_version": 1, "key": "onboarding", "data": done}
-            record.write_text(json.dumps(body), encoding="utf-8")
+            _write_store(self.config_dir, "onboarding", done, version=4, minor_version=1)
 
     async def start_hass(self) -> None:
         """`hass -c CONFIG --skip-pip` (the requirements are installed by the scripts)."""
@@ -339,7 +436,7 @@ class DemoStack:
                     f"{self.hass_url}/api/onboarding", timeout=aiohttp.ClientTimeout(total=5)
                 ):
                     return
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.1)  # a refused connection costs nothing; its wait does
         msg = f"hass did not answer on {self.hass_url} within {START_TIMEOUT:g} s"
         raise DemoError(msg)
 
@@ -393,30 +490,67 @@ class DemoStack:
                 "name": "Demo",
                 "username": DEMO_USER,
                 "password": self.options.password,
-                "language": "en",
+                "language": self.options.language or "en",
             },
             auth=False,
         )
         await self._take_tokens(client_id, user["auth_code"])
         self.options.log(f"Onboarded: user {DEMO_USER!r}")
 
-    async def confirm_http_settings(self) -> None:
-        """Confirm the `http:` settings the demo wrote, as the UI asks a person to.
-
-        Home Assistant (2026.10 and newer) treats new HTTP settings as a trial and, unless they
-        are confirmed within five minutes, reverts them and restarts: on its defaults, every
-        address of the machine. Releases without trials do not know the command.
-        """
+    async def websocket(self, command: dict[str, Any]) -> Any:  # noqa: ANN401  # JSON
+        """One command on Home Assistant's websocket API as the demo user; its result."""
         async with self.session.ws_connect(f"{self.hass_url}/api/websocket") as ws:
             await ws.receive_json()  # auth_required
             await ws.send_json({"type": "auth", "access_token": self.token})
-            await ws.receive_json()  # auth_ok
-            await ws.send_json({"id": 1, "type": "http/config/promote"})
+            auth = await ws.receive_json()
+            if auth.get("type") != "auth_ok":
+                msg = f"websocket login: {auth}"
+                raise DemoError(msg)
+            await ws.send_json({"id": 1, **command})
             answer = await ws.receive_json()
-        error = answer.get("error") or {}
-        if not answer.get("success") and error.get("code") != "unknown_command":
-            msg = f"Home Assistant did not confirm the demo's HTTP settings: {error.get('message')}"
+        if not answer.get("success"):
+            msg = f"websocket {command['type']}: {answer.get('error')}"
             raise DemoError(msg)
+        return answer.get("result")
+
+    async def repair_issues(self) -> list[dict[str, Any]]:
+        """The repair issues Settings > Repairs shows (the active ones not ignored)."""
+        result = await self.websocket({"type": "repairs/list_issues"})
+        return [issue for issue in result["issues"] if not issue["ignored"]]
+
+    async def set_user_language(self, language: str) -> None:
+        """The demo user's language, as their profile page sets it.
+
+        The frontend applies it once the user is logged in; the login page follows the
+        browser's language.
+        """
+        await self.websocket(
+            {
+                "type": "frontend/set_user_data",
+                "key": "language",
+                "value": {
+                    "language": language,
+                    "number_format": "language",
+                    "time_format": "language",
+                    "date_format": "language",
+                    "time_zone": "local",
+                    "first_weekday": "language",
+                },
+            }
+        )
+
+    async def wait_running(self) -> None:
+        """Wait until Home Assistant has started.
+
+        Its state is RUNNING once every integration of its start is set up, and the checks it
+        makes once started (some raise repair issues) have begun.
+        """
+        deadline = time.monotonic() + START_TIMEOUT
+        while (state := (await self.request("GET", "/api/config")).get("state")) != "RUNNING":
+            if time.monotonic() > deadline:
+                msg = f"Home Assistant is {state}, not RUNNING, after {START_TIMEOUT:g} s"
+                raise DemoError(msg)
+            await asyncio.sleep(0.25)
 
     async def log_in(self) -> None:
         """Get a new access token through the login flow, as the frontend does."""
@@ -487,6 +621,14 @@ class DemoStack:
             msg = f"options flow ended with {result}"
             raise DemoError(msg)
         self.options.log(f"Forwarding {', '.join(entities)}")
+
+    def send_file_example(self) -> dict[str, Any]:
+        """An `onenet_m6311.send_file` call that uploads the sample file (the demo prints it)."""
+        return {
+            "config_entry_id": self.entry_id,
+            "datastream": SAMPLE_DATASTREAM,
+            "file_path": str(self.sample_file),
+        }
 
     async def entry_state(self) -> str:
         """The state of the integration's config entry (loaded, setup_retry, ...)."""
@@ -591,6 +733,20 @@ class DemoStack:
             if response.status >= 400:  # noqa: PLR2004  # HTTP errors
                 msg = f"control {action}: HTTP {response.status}"
                 raise DemoError(msg)
+
+
+def _release() -> tuple[int, int]:
+    """The installed Home Assistant's year and month (2026.10.4: 2026, 10)."""
+    year, month = importlib.metadata.version("homeassistant").split(".")[:2]
+    return int(year), int(month)
+
+
+def _write_store(
+    config_dir: Path, key: str, data: dict[str, Any], *, version: int, minor_version: int
+) -> None:
+    """A file of Home Assistant's `.storage/`, in the layout its `Store` reads."""
+    body = {"version": version, "minor_version": minor_version, "key": key, "data": data}
+    (config_dir / ".storage" / key).write_text(json.dumps(body, indent=2), encoding="utf-8")
 
 
 def _url_host(address: str) -> str:

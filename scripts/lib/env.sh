@@ -101,7 +101,7 @@ run_in_root() {
   local name
   for name in CI PYTEST_ADDOPTS PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_TRUSTED_HOST \
       PIP_DEFAULT_TIMEOUT HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy \
-      ONENET_DEMO_HOST ONENET_KEEP_ARTIFACTS ONENET_HA; do
+      ONENET_DEMO_HOST ONENET_KEEP_ARTIFACTS ONENET_HA ONENET_DOCS_SCREENSHOTS; do
     [ -n "${!name:-}" ] && keep+=("$name=${!name}")
   done
   # A private mount namespace: the bind mounts end with this command, whatever happens.
@@ -231,10 +231,11 @@ enter_project_env() {
 
 # Debian packages, each given as PACKAGE:FILE and installed once with apt-get where FILE (a
 # glob) is missing: `chromium` for the browser test (tests/e2e/test_browser.py; Playwright is
-# pointed at it and never downloads a browser); `ffmpeg` and `libturbojpeg0`, which a real
-# `hass` uses at every start (its voice pipeline runs ffmpeg, its camera component loads
-# libturbojpeg; both set up by default) and logs an error without. Home Assistant's own images
-# ship both.
+# pointed at it and never downloads a browser) and `fonts-wqy-zenhei`, a CJK font, without which
+# it draws the texts of the test's Chinese run as boxes (Debian's Chromium brings none);
+# `ffmpeg` and `libturbojpeg0`, which a real `hass` uses at every start (its voice pipeline runs
+# ffmpeg, its camera component loads libturbojpeg; both set up by default) and logs an error
+# without. Home Assistant's own images ship both.
 ensure_system_packages() {
   local -a missing=()
   local item
@@ -256,3 +257,6 @@ ensure_system_packages() {
 
 # What a real `hass` needs of the system (see ensure_system_packages), for the demo and soak.
 HASS_SYSTEM_PACKAGES=(ffmpeg:/usr/bin/ffmpeg "libturbojpeg0:/usr/lib/*/libturbojpeg.so.0")
+# What the browser test needs beside it: the browser, and a font for Chinese.
+BROWSER_SYSTEM_PACKAGES=(chromium:/usr/bin/chromium
+  fonts-wqy-zenhei:/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc)

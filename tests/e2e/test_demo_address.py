@@ -1,29 +1,41 @@
 """Where the demo's Home Assistant listens: 127.0.0.1 unless `scripts/demo --listen` says otherwise.
 
 No hass runs here: these read the configuration `DemoStack` writes, the address it prints and
-probes, and the command line; tests/e2e/test_hass_process.py looks at the sockets of a real one.
+probes, and the command line; tests/e2e/test_hass_process.py looks at the sockets of a real one,
+tests/e2e/test_browser.py at the repairs and the files of a real one.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
 from homeassistant.util.yaml import load_yaml_dict
 
-from demo.__main__ import LISTEN_VARIABLE, parse_args
-from demo.stack import DemoError, DemoOptions, DemoStack
+from demo.__main__ import LISTEN_VARIABLE, parse_args, summary
+from demo.stack import HTTP_SETTINGS_STORE, SAMPLE_TEXT, DemoError, DemoOptions, DemoStack
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def written_http(tmp_path: Path, **options: Any) -> dict[str, Any]:
-    """The `http:` section of the configuration.yaml a stack with `options` writes, as read by
-    Home Assistant's own YAML loader."""
+    """The HTTP settings a stack with `options` writes: in Home Assistant's storage, in the
+    layout its releases migrate from, which the release's own schema takes as they are; nothing
+    in configuration.yaml for Home Assistant to import (tests/e2e/test_browser.py checks that a
+    real one runs on them, confirmed)."""
     DemoStack(DemoOptions(state_dir=tmp_path, **options)).write_config()
-    return dict(load_yaml_dict(str(tmp_path / "config" / "configuration.yaml"))["http"])
+    config = tmp_path / "config"
+    assert "http" not in load_yaml_dict(str(config / "configuration.yaml"))
+    key, version = HTTP_SETTINGS_STORE
+    store = json.loads((config / ".storage" / key).read_text(encoding="utf-8"))
+    assert (store["key"], store["version"]) == (key, version)
+    settings: dict[str, Any] = store["data"]
+    assert HTTP_STORAGE_SCHEMA(settings).items() >= settings.items()
+    return settings
 
 
 def test_home_assistant_listens_on_127_0_0_1_by_default(tmp_path: Path) -> None:
@@ -81,3 +93,29 @@ def test_an_address_hass_cannot_listen_on_fails_before_it_starts(
         with pytest.raises(DemoError, match=rf"cannot listen on 127\.0\.0\.1 port {port}"):
             stack.check_hass_address()
     stack.check_hass_address()  # free again
+
+
+def test_the_files_folder_is_allowed_and_printed_with_an_action(tmp_path: Path) -> None:
+    stack = DemoStack(DemoOptions(state_dir=tmp_path, allowed_dirs=(tmp_path / "more",)))
+    stack.write_config()
+    core = load_yaml_dict(str(tmp_path / "config" / "configuration.yaml"))["homeassistant"]
+    assert core["allowlist_external_dirs"] == [str(tmp_path / "files"), str(tmp_path / "more")]
+    assert stack.sample_file.read_text(encoding="utf-8") == SAMPLE_TEXT
+    stack.emulator = {
+        "web_url": "http://127.0.0.1:8875/",
+        "http_url": "http://127.0.0.1:8875",
+        "control_url": "http://127.0.0.1:8877",
+        "link_path": "/dev/pts/9",
+        "master_key": "key",
+        "modes": {1: {"fields": {"device_id": "35270468"}}},
+    }
+    stack.entry_id = "01ENTRY"
+    text = summary(stack)
+    assert f"Files            {tmp_path / 'files'}  " in text
+    assert (
+        "  action: onenet_m6311.send_file\n"
+        "  data:\n"
+        "    config_entry_id: 01ENTRY\n"
+        "    datastream: hello\n"
+        f"    file_path: {stack.sample_file}\n"
+    ) in text
