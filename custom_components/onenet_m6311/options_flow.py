@@ -18,6 +18,7 @@ from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import valid_domain
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import label_registry as lr
 from homeassistant.helpers.selector import (
     AreaSelector,
     AreaSelectorConfig,
@@ -255,7 +256,8 @@ class M6311OptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Which entities go to OneNET, and how."""
-        errors = {} if user_input is None else _forwarding_errors(user_input)
+        labels = lr.async_get(self.hass)
+        errors = {} if user_input is None else _forwarding_errors(user_input, labels)
         if user_input is not None and not errors:
             delivery = user_input.pop(SECTION_DELIVERY, {})
             each_entity = user_input.pop(EACH_ENTITY, True)
@@ -271,6 +273,9 @@ class M6311OptionsFlow(OptionsFlowWithReload):
                 return await self.async_step_entity()
             return self._async_save()
         current = dict(self.config_entry.options)
+        if labels.async_get_label(current.get(CONF_FORWARD_LABEL) or "") is None:
+            # A label deleted since (or never made): shown as nothing, not as an unknown ID.
+            current.pop(CONF_FORWARD_LABEL, None)
         current[CONF_TIMESTAMPS] = TimeMode.from_option(current.get(CONF_TIMESTAMPS, True)).value
         current[SECTION_DELIVERY] = {
             key: current[key]
@@ -404,10 +409,12 @@ def _is_numeric(state: State | None) -> bool:
     return True
 
 
-def _forwarding_errors(answers: dict[str, Any]) -> dict[str, str]:
-    """A typed domain that is none, or entities chosen with no way for a record to leave."""
+def _forwarding_errors(answers: dict[str, Any], labels: lr.LabelRegistry) -> dict[str, str]:
+    """A domain or a label that does not exist, or entities with no way for a record to leave."""
     if not all(valid_domain(d.strip().lower()) for d in answers.get(CONF_FORWARD_DOMAINS, [])):
         return {CONF_FORWARD_DOMAINS: "invalid_domain"}
+    if (label := answers.get(CONF_FORWARD_LABEL)) and labels.async_get_label(label) is None:
+        return {CONF_FORWARD_LABEL: "unknown_label"}
     chosen = Selection.from_options(answers).active
     sends = (
         answers.get(CONF_SEND_ON_CHANGE, True)

@@ -328,3 +328,22 @@ async def test_saving_the_options_keeps_what_users_read(
     assert reloaded.forwarder.stats.insignificant == 4
     assert reloaded.coordinator.client.trace.lines()[: len(before)] == before
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_a_label_that_is_gone_shows_as_nothing_and_cannot_be_saved(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    # Stored by an earlier run (or by hand) and since deleted: the form does not show its raw
+    # ID as an unknown item, and a label that does not exist is refused.
+    hass.config_entries.async_update_entry(
+        mode1_entry, options={CONF_FORWARD_LABEL: "onenet_forward"}
+    )
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    assert suggested(result, CONF_FORWARD_LABEL) is None
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**{CONF_FORWARD_LABEL: "onenet_forward"})
+    )
+    assert result["errors"] == {CONF_FORWARD_LABEL: "unknown_label"}
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
