@@ -250,6 +250,9 @@ async def add_the_integration(page: Page, stack: DemoStack, texts: Texts) -> Non
     await type_port(page, texts, MISSING_PORT)
     await submit.click()
     await page.get_by_text(texts.ours("config.error.cannot_connect")).wait_for()
+    # The port typed is shown as itself after the error, never as an unknown item.
+    await page.get_by_text(MISSING_PORT).first.wait_for()
+    assert await page.get_by_text(texts.ui("ui.components.combo-box.unknown_item")).count() == 0
     await shot(page, language, "3-port-error")
     await type_port(page, texts, stack.emulator["link_path"])
     await shot(page, language, "4-port")
