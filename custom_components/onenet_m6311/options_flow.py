@@ -11,6 +11,7 @@ fields by entity ID, which no translation can label.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
@@ -291,8 +292,15 @@ class M6311OptionsFlow(OptionsFlowWithReload):
         )
 
     def _start_entities(self) -> None:
-        """The entities to go through, each starting with what is stored for it."""
-        self._entities = sorted(Selection.from_options(self._options).select(self.hass))
+        """The entities to go through, each starting with what is stored for it.
+
+        Those chosen by name or by label: a domain or an area may select hundreds, which keep
+        their default datastreams rather than asking for a form each.
+        """
+        named = replace(
+            Selection.from_options(self._options), areas=frozenset(), domains=frozenset()
+        )
+        self._entities = sorted(named.select(self.hass))
         self._position = 0
         stored = self.config_entry.options
         self._datastreams = {

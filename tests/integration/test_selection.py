@@ -16,6 +16,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.onenet_m6311.const import (
+    CONF_DATASTREAMS,
     CONF_EXCLUDE_ENTITIES,
     CONF_FORWARD_AREAS,
     CONF_FORWARD_DOMAINS,
@@ -150,4 +151,28 @@ async def test_the_options_take_areas_domains_and_exclusions(
     assert mode1_entry.options[CONF_FORWARD_AREAS] == [kitchen.id]
     assert mode1_entry.options[CONF_FORWARD_DOMAINS] == ["switch"]
     assert mode1_entry.options[CONF_EXCLUDE_ENTITIES] == ["switch.pump"]
+    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
+
+
+async def test_entities_of_a_domain_get_no_form_each(
+    hass: HomeAssistant, mode1_entry: MockConfigEntry
+) -> None:
+    # A domain may select hundreds: only the entities chosen by name have a form.
+    for index in range(30):
+        hass.states.async_set(f"sensor.probe_{index}", str(index))
+    assert await hass.config_entries.async_setup(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_init(mode1_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], LINK)
+    chosen = {CONF_FORWARD_DOMAINS: ["sensor"], CONF_FORWARD_ENTITIES: ["switch.pump"]}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], forwarding(**chosen)
+    )
+    assert result["step_id"] == "entity"
+    assert dict(result.get("description_placeholders") or {})["count"] == "1"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"datastream": "pump"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert mode1_entry.options[CONF_DATASTREAMS] == {"switch.pump": "pump"}
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
