@@ -25,6 +25,7 @@ from .counters import CounterCoordinator, MeterReadings
 from .entity import M6311Entity
 from .forwarding.forwarder import ForwardStats
 from .m6311 import NetworkStatus, Registration, SimState
+from .m6311.models import signal_percent
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,23 +37,11 @@ if TYPE_CHECKING:
     from .coordinator import LinkState, M6311ConfigEntry
 
 PARALLEL_UPDATES = 0  # push: entities never poll
-BEST_SIGNAL_DBM = -51
-"""27.007's strongest reportable signal (rssi 31): 100 %."""
-WORST_SIGNAL_DBM = -113
-"""... and its weakest (rssi 0): 0 %."""
-
-
-def signal_quality(dbm: int | None) -> int | None:
-    """Signal strength as a share of the range a module reports, in percent."""
-    if dbm is None:
-        return None
-    share = (dbm - WORST_SIGNAL_DBM) / (BEST_SIGNAL_DBM - WORST_SIGNAL_DBM)
-    return round(100 * min(max(share, 0.0), 1.0))
 
 
 def registration_name(network: NetworkStatus) -> str | None:
-    """The packet registration (what OneNET's link needs), or the circuit one when unknown."""
-    registration = network.data_registration or network.registration
+    """The registration the link depends on, as the sensor's state."""
+    registration = network.link_registration
     return None if registration is None else registration.name.lower()
 
 
@@ -94,7 +83,7 @@ SENSORS: tuple[LinkSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         needs_link=False,  # a dead antenna is what it shows best
-        value_fn=lambda state: signal_quality(state.signal_dbm),
+        value_fn=lambda state: signal_percent(state.signal_dbm),
     ),
     LinkSensorDescription(
         key="network_registration",

@@ -21,6 +21,7 @@ from custom_components.onenet_m6311.m6311 import (
 from custom_components.onenet_m6311.m6311 import (
     client as client_module,
 )
+from custom_components.onenet_m6311.m6311.models import SignalQuality, signal_percent
 from custom_components.onenet_m6311.m6311.network import (
     apply_report,
     registration_of,
@@ -201,3 +202,16 @@ async def test_a_restart_without_a_start_up_line_waits_the_settle_time(
     monkeypatch.setattr(client_module, "RESTART_SETTLE", 0.2)
     await client.restart()
     assert fake.received == ["AT+CFUN=1,1", "AT"]
+
+
+def test_the_link_registration_is_the_packet_one_even_when_it_is_zero() -> None:
+    # NOT_REGISTERED is 0: falsy, yet an answer, never a reason to show the circuit one.
+    status = NetworkStatus(Registration.HOME, Registration.NOT_REGISTERED)
+    assert status.link_registration is Registration.NOT_REGISTERED
+    assert NetworkStatus(Registration.ROAMING).link_registration is Registration.ROAMING
+    assert NetworkStatus().link_registration is None
+
+
+@pytest.mark.parametrize(("rssi", "percent"), [(0, 0), (31, 100), (15, 48), (99, None)])
+def test_signal_percent_spans_what_at_csq_reports(rssi: int, percent: int | None) -> None:
+    assert signal_percent(SignalQuality(rssi, 99).dbm) == percent

@@ -77,9 +77,24 @@ class SignalQuality:
     @property
     def dbm(self) -> int | None:
         """Signal strength in dBm (-113 + 2 x rssi), None when not known."""
-        if not 0 <= self.rssi <= 31:  # noqa: PLR2004  # 27.007: 0..31 valid, 99 unknown
+        if not 0 <= self.rssi <= RSSI_MAX:
             return None
-        return -113 + 2 * self.rssi
+        return WEAKEST_DBM + 2 * self.rssi
+
+
+RSSI_MAX = 31
+"""27.007's strongest reportable `<rssi>` (-51 dBm or more); 99 means not known."""
+WEAKEST_DBM = -113
+"""`<rssi>` 0: -113 dBm or less."""
+STRONGEST_DBM = WEAKEST_DBM + 2 * RSSI_MAX
+
+
+def signal_percent(dbm: int | None) -> int | None:
+    """Signal strength as a share of the range AT+CSQ reports (-113 to -51 dBm), in percent."""
+    if dbm is None:
+        return None
+    share = (dbm - WEAKEST_DBM) / (STRONGEST_DBM - WEAKEST_DBM)
+    return round(100 * min(max(share, 0.0), 1.0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,11 @@ class NetworkStatus:
     operator: str | None = None
     sim: SimState | None = None
 
+    @property
+    def link_registration(self) -> Registration | None:
+        """The packet registration OneNET's link needs, or the circuit one when not told."""
+        return self.registration if self.data_registration is None else self.data_registration
+
 
 _REGISTRATION = re.compile(r"\+C(G?)REG *: *(?:[0-9] *, *)?([0-9])(?: *,.*)?", re.IGNORECASE)
 """`+CREG: <stat>` (a report), `+CREG: <n>,<stat>` (an answer), either maybe followed by the
