@@ -123,28 +123,27 @@ async def test_refused_credentials_are_not_a_reason_to_restart(
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
-async def test_no_sim_shows_and_is_a_repair_until_it_is_back(
-    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
+@pytest.mark.parametrize(
+    ("sim", "shown", "issue"),
+    [("absent", "absent", "sim_absent"), ("pin", "pin_required", "sim_locked")],
+)
+async def test_a_sim_problem_shows_and_is_a_repair_until_the_sim_is_ready(
+    hass: HomeAssistant,
+    mode1_entry: MockConfigEntry,
+    module: ModuleEmulator,
+    sim: str,
+    shown: str,
+    issue: str,
 ) -> None:
-    await module.set_network_state(sim="absent")
+    await module.set_network_state(sim=sim)
     await set_up_without_link(hass, mode1_entry)
-    await wait_until(lambda: "sim_absent" in issues(hass))
-    assert state_of(hass, SIM).state == "absent"
+    await wait_until(lambda: issue in issues(hass))
+    assert state_of(hass, SIM).state == shown
     assert state_of(hass, REGISTRATION).state == "not_registered"
     await module.set_network_state(sim="ready")
     await wait_for_state(hass, LINK, STATE_ON, within=30)
     assert state_of(hass, SIM).state == "ready"
-    assert "sim_absent" not in issues(hass)
-    assert await hass.config_entries.async_unload(mode1_entry.entry_id)
-
-
-async def test_a_sim_asking_for_its_pin_is_a_repair(
-    hass: HomeAssistant, mode1_entry: MockConfigEntry, module: ModuleEmulator
-) -> None:
-    await module.set_network_state(sim="pin")
-    await set_up_without_link(hass, mode1_entry)
-    await wait_until(lambda: "sim_locked" in issues(hass))
-    assert state_of(hass, SIM).state == "pin_required"
+    assert issue not in issues(hass)
     assert await hass.config_entries.async_unload(mode1_entry.entry_id)
 
 
