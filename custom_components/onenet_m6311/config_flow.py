@@ -27,9 +27,6 @@ from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -54,6 +51,7 @@ from .const import (
     module_name,
 )
 from .credentials import login_settings
+from .form_fields import number_box
 from .m6311 import ConnectMode, Provisioning
 from .options_flow import M6311OptionsFlow
 from .probe import (
@@ -104,13 +102,8 @@ def _port_schema(
             vol.Required(SECTION_SERIAL): section(
                 vol.Schema(
                     {
-                        vol.Required(CONF_BAUDRATE, default=baudrate): vol.All(
-                            NumberSelector(
-                                NumberSelectorConfig(
-                                    min=1200, max=921600, step=1, mode=NumberSelectorMode.BOX
-                                )
-                            ),
-                            vol.Coerce(int),
+                        vol.Required(CONF_BAUDRATE, default=baudrate): number_box(
+                            int, minimum=1200, maximum=921600
                         )
                     }
                 ),

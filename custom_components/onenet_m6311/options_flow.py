@@ -27,9 +27,6 @@ from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
     LabelSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -63,6 +60,7 @@ from .const import (
     MAX_PING_INTERVAL,
     MIN_PING_INTERVAL,
 )
+from .form_fields import number_box
 from .forwarding.selection import Selection
 from .forwarding.settings import TimeMode
 from .forwarding.significance import Deadband
@@ -102,18 +100,7 @@ FIELD_DEADBAND = "deadband"
 
 
 def _seconds(minimum: float, maximum: float, step: float = 1) -> vol.All[float]:
-    return vol.All(
-        NumberSelector(
-            NumberSelectorConfig(
-                min=minimum,
-                max=maximum,
-                step=step,
-                unit_of_measurement="s",
-                mode=NumberSelectorMode.BOX,
-            )
-        ),
-        vol.Coerce(float),
-    )
+    return number_box(float, minimum=minimum, maximum=maximum, step=step, unit="s")
 
 
 def _link_schema(action_choices: list[str]) -> vol.Schema:
@@ -126,13 +113,8 @@ def _link_schema(action_choices: list[str]) -> vol.Schema:
         {
             # No bounds in the selector: out of range is this flow's error, in the user's
             # language and naming the range, not the selector's "Value 5.0 is too small".
-            vol.Required(CONF_PING_INTERVAL, default=DEFAULT_PING_INTERVAL): vol.All(
-                NumberSelector(
-                    NumberSelectorConfig(
-                        step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
-                    )
-                ),
-                vol.Coerce(float),
+            vol.Required(CONF_PING_INTERVAL, default=DEFAULT_PING_INTERVAL): number_box(
+                float, unit="s"
             ),
             vol.Optional(CONF_ALLOWED_ACTIONS, default=[]): SelectSelector(
                 SelectSelectorConfig(
@@ -185,13 +167,8 @@ FORWARDING_SCHEMA = vol.Schema(
                         0.1, 60, 0.1
                     ),
                     vol.Required(CONF_ACK_MODE, default=False): BooleanSelector(),
-                    vol.Required(CONF_OUTBOX_CAPACITY, default=DEFAULT_OUTBOX_CAPACITY): vol.All(
-                        NumberSelector(
-                            NumberSelectorConfig(
-                                min=100, max=1_000_000, step=1, mode=NumberSelectorMode.BOX
-                            )
-                        ),
-                        vol.Coerce(int),
+                    vol.Required(CONF_OUTBOX_CAPACITY, default=DEFAULT_OUTBOX_CAPACITY): number_box(
+                        int, minimum=100, maximum=1_000_000
                     ),
                 }
             ),

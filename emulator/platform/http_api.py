@@ -260,12 +260,7 @@ def _access_methods(value: object) -> set[str]:
 
 async def _get_keys(request: web.Request) -> web.Response:
     """GET /keys?device_id=: the keys that open a device."""
-    device_id = request.query.get("device_id")
-    if not device_id:
-        _authorize(request)
-        msg = "device_id"
-        raise invalid_parameter(msg)
-    _authorize(request, device_id)
+    device_id = _authorized_device_query(request)
     keys = _platform(request).store.keys_of(device_id)
     return answer({"per_page": 30, "page": 1, "total_count": len(keys), "keys": keys})
 
@@ -275,17 +270,26 @@ async def _get_keys(request: web.Request) -> web.Response:
 
 async def _create_command(request: web.Request) -> web.Response:
     """POST /cmds?device_id=&qos=&timeout=: the raw body goes to the device as CMDREQ."""
+    device_id = _authorized_device_query(request)
+    qos = parse_qos(request.query.get("qos"))
+    timeout = parse_timeout(request.query.get("timeout"))
+    body = await request.read()
+    cmd_uuid = await _platform(request).commands.send(device_id, body, qos=qos, timeout=timeout)
+    return answer({"cmd_uuid": cmd_uuid})
+
+
+def _authorized_device_query(request: web.Request) -> str:
+    """The `device_id` query parameter, once the key may see that device.
+
+    Without one, the key is still checked first, so a bad key is refused as such.
+    """
     device_id = request.query.get("device_id")
     if not device_id:
         _authorize(request)
         msg = "device_id"
         raise invalid_parameter(msg)
     _authorize(request, device_id)
-    qos = parse_qos(request.query.get("qos"))
-    timeout = parse_timeout(request.query.get("timeout"))
-    body = await request.read()
-    cmd_uuid = await _platform(request).commands.send(device_id, body, qos=qos, timeout=timeout)
-    return answer({"cmd_uuid": cmd_uuid})
+    return device_id
 
 
 def _authorized_command(request: web.Request) -> tuple[str, CommandStatus, bytes | None]:

@@ -126,18 +126,13 @@ def apply_report(status: NetworkStatus, report: NetworkReport) -> NetworkStatus 
 
 def read_registration(response: Response) -> Registration | None:
     """The state in AT+CREG?'s or AT+CGREG?'s answer; None when it holds none."""
-    for line in response.lines:
-        if (registration := registration_of(line)) is not None:
-            return registration[1]
-    return None
+    registration = response.first(registration_of)
+    return None if registration is None else registration[1]
 
 
 def read_sim_state(response: Response) -> SimState | None:
     """The SIM state in AT+CPIN?'s answer; None when it holds none."""
-    for line in response.lines:
-        if (sim := sim_state_of(line)) is not None:
-            return sim
-    return None
+    return response.first(sim_state_of)
 
 
 def read_operator(response: Response) -> str | None:
@@ -145,10 +140,8 @@ def read_operator(response: Response) -> str | None:
 
     A module registered nowhere names none (`+COPS: 0`).
     """
-    for line in response.lines:
-        if match := _OPERATOR.fullmatch(line.strip()):
-            return match[1] or None
-    return None
+    match = response.first_match(_OPERATOR)
+    return (match[1] or None) if match else None
 
 
 def read_iccid(response: Response) -> str | None:
@@ -162,7 +155,5 @@ def read_imsi(response: Response) -> str | None:
 
 
 def _first(pattern: re.Pattern[str], response: Response) -> str | None:
-    for line in response.lines:
-        if match := pattern.fullmatch(line.strip()):
-            return match[1]
-    return None
+    match = response.first_match(pattern)
+    return match[1] if match else None

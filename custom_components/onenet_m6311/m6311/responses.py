@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .commands import MAX_LINE_LIMIT, PING_ANSWER_PREFIXES, STATUS_ANSWER_PREFIXES
 from .errors import M6311ProtocolError
@@ -46,6 +46,9 @@ from .models import (
     SaveAck,
     SignalQuality,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAX_LINE_BYTES = MAX_LINE_LIMIT
 """Longest line kept whole (bytes, without line end); longer ones are cut, see `LineDecoder`."""
@@ -497,6 +500,14 @@ class Response:
     value: str | None
     """The final result's value (`+OK=<value>`), None when there was none."""
 
+    def first[T](self, read: Callable[[str], T | None]) -> T | None:
+        """What `read` makes of the first information line it makes anything of, else None."""
+        return next((found for line in self.lines if (found := read(line)) is not None), None)
+
+    def first_match(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """The first information line that is `pattern` whole, blanks around it aside."""
+        return self.first(lambda line: pattern.fullmatch(line.strip()))
+
 
 _STATUS_VALUES = {"device_up": LinkStatus.UP, "device_down": LinkStatus.DOWN}
 _STATUS_LINE = re.compile(r"\+?CIOTSTATUS *: *(device_up|device_down|1|0)", re.IGNORECASE)
@@ -533,10 +544,9 @@ def read_status(response: Response) -> LinkStatus:
         status := _STATUS_VALUES.get(response.value.strip().lower())
     ):
         return status
-    for line in response.lines:
-        if match := _STATUS_LINE.fullmatch(line.strip()):
-            word = match[1].lower()
-            return _STATUS_VALUES.get(word) or _STATUS_NUMBERS[word]
+    if match := response.first_match(_STATUS_LINE):
+        word = match[1].lower()
+        return _STATUS_VALUES.get(word) or _STATUS_NUMBERS[word]
     _unexpected("CIOTSTATUS", response)
 
 
@@ -546,9 +556,8 @@ def read_signal(response: Response) -> SignalQuality:
     Raises:
         M6311ProtocolError: no such line.
     """
-    for line in response.lines:
-        if match := _SIGNAL_LINE.fullmatch(line.strip()):
-            return SignalQuality(rssi=int(match[1]), ber=int(match[2]))
+    if match := response.first_match(_SIGNAL_LINE):
+        return SignalQuality(rssi=int(match[1]), ber=int(match[2]))
     _unexpected("CSQ", response)
 
 
@@ -558,9 +567,8 @@ def read_imei(response: Response) -> str:
     Raises:
         M6311ProtocolError: no such line.
     """
-    for line in response.lines:
-        if match := IMEI_LINE.fullmatch(line.strip()):
-            return match[1]
+    if match := response.first_match(IMEI_LINE):
+        return match[1]
     _unexpected("CGSN", response)
 
 
