@@ -24,8 +24,7 @@ from .coordinator import M6311Coordinator
 from .counters import CounterCoordinator, MeterReadings
 from .entity import M6311Entity
 from .forwarding.forwarder import ForwardStats
-from .m6311 import NetworkStatus, Registration, SimState
-from .m6311.models import signal_percent
+from .m6311 import NetworkStatus, Registration, SimState, signal_percent
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -55,6 +55,7 @@ from .models import (
     Provisioning,
     SaveAck,
     SignalQuality,
+    signal_percent,
 )
 from .network import NetworkStatus, Registration, SimState
 from .records import (
@@ -156,5 +157,6 @@ __all__ = [
     "read_signal",
     "read_status",
     "read_value",
+    "signal_percent",
     "unescape_value",
 ]
